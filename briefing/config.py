@@ -1,0 +1,264 @@
+"""The one typed configuration object, loaded once at start-up and passed down.
+
+``load_config`` reads ``config.yaml``; every error names the file, the key path
+and what was expected. Secrets never live in the file: the file names the
+environment variables that hold them (``*_env`` keys), read on use.
+Every limit has a default here, and the README's configuration reference lists
+each key (``tests/test_docs.py`` keeps the two in step).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from briefing.errors import ConfigError
+
+DEFAULT_USER_AGENT = "briefing/0.1 (+https://github.com/briefing-bot/briefing; self-hosted news briefs)"
+
+
+class _Section(BaseModel):
+    # Unknown keys are errors: a typo must not silently fall back to a default.
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class SourceConfig(_Section):
+    name: str = Field(min_length=1)
+    kind: Literal["feed", "page", "folder"]
+    url: str | None = None
+    path: str | None = None
+    interval_minutes: float = Field(default=30.0, gt=0)
+    topics: tuple[str, ...] = ()
+    enabled: bool = True
+
+    @model_validator(mode="after")
+    def _location(self) -> "SourceConfig":
+        if self.kind == "folder" and not self.path:
+            raise ValueError("a folder source needs 'path'")
+        if self.kind in ("feed", "page") and not (self.url or self.path):
+            raise ValueError(f"a {self.kind} source needs 'url' (or 'path' for a local file)")
+        return self
+
+    @property
+    def location(self) -> str:
+        return self.url or self.path or ""
+
+
+class IngestConfig(_Section):
+    timeout_seconds: float = Field(default=20.0, gt=0)
+    max_bytes: int = Field(default=5_000_000, gt=0)
+    max_redirects: int = Field(default=5, ge=0)
+    user_agent: str = DEFAULT_USER_AGENT
+    per_host_delay_seconds: float = Field(default=1.0, ge=0)
+    retry_base_seconds: float = Field(default=60.0, gt=0)
+    retry_max_seconds: float = Field(default=6 * 3600.0, gt=0)
+    max_articles_per_poll: int = Field(default=50, gt=0)
+    min_article_chars: int = Field(default=200, ge=0)
+    near_duplicate_threshold: float = Field(default=0.7, gt=0, le=1)
+    fetch_full_text: bool = True
+
+
+class SummariserConfig(_Section):
+    engine: Literal["extractive", "transformers", "hybrid"] = "extractive"
+    model: str = "embedded:smollm2-135m-instruct"
+    gguf_file: str | None = None
+    fallback: Literal["extractive", "none"] = "extractive"
+    device: Literal["auto", "cpu", "cuda", "mps"] = "auto"
+    dtype: Literal["auto", "float32", "bfloat16", "float16"] = "auto"
+    threads: int = Field(default=0, ge=0)
+    cache_dir: str | None = None
+    summary_sentences: int = Field(default=3, ge=1, le=5)
+    max_actors: int = Field(default=6, ge=0)
+    spacy_model: str = "en_core_web_sm"
+    max_input_tokens: int = Field(default=1536, gt=0)
+    max_new_tokens: int = Field(default=160, gt=0)
+    batch_size: int = Field(default=4, gt=0)
+    timeout_seconds: float = Field(default=120.0, gt=0)
+    queue_size: int = Field(default=64, gt=0)
+    prompts_dir: str = "prompts"
+    grounding_threshold: float = Field(default=0.5, ge=0, le=1)
+
+
+class TelegramConfig(_Section):
+    enabled: bool = False
+    token_env: str = "BRIEFING_TELEGRAM_TOKEN"
+    base_url: str = "https://api.telegram.org/bot"
+    admins: tuple[int, ...] = ()
+    mode: Literal["polling", "webhook"] = "polling"
+    webhook_url: str | None = None
+    webhook_secret_env: str = "BRIEFING_TELEGRAM_WEBHOOK_SECRET"
+    webhook_listen: str = "127.0.0.1"
+    webhook_port: int = Field(default=8443, gt=0, lt=65536)
+    summary_rate_per_hour: int = Field(default=10, ge=0)
+    messages_per_second: float = Field(default=30.0, gt=0)
+    per_chat_interval_seconds: float = Field(default=1.0, ge=0)
+    max_retries: int = Field(default=5, ge=0)
+    summary_top_n: int = Field(default=5, gt=0)
+
+
+class EmailConfig(_Section):
+    enabled: bool = False
+    smtp_host: str = "localhost"
+    smtp_port: int = Field(default=587, gt=0, lt=65536)
+    security: Literal["starttls", "ssl", "none"] = "starttls"
+    username_env: str = "BRIEFING_SMTP_USERNAME"
+    password_env: str = "BRIEFING_SMTP_PASSWORD"
+    from_address: str = "briefing@localhost"
+    timeout_seconds: float = Field(default=30.0, gt=0)
+    max_retries: int = Field(default=5, ge=0)
+    send_empty_digest: bool = False
+    unsubscribe_base_url: str = "http://localhost:8080"
+    unsubscribe_mailto: str | None = None
+    unsubscribe_secret_env: str = "BRIEFING_UNSUBSCRIBE_SECRET"
+    http_listen: str = "127.0.0.1"
+    http_port: int = Field(default=8080, gt=0, lt=65536)
+    code_ttl_minutes: float = Field(default=30.0, gt=0)
+    code_max_attempts: int = Field(default=5, gt=0)
+
+
+class ServiceConfig(_Section):
+    summarise_interval_seconds: float = Field(default=30.0, gt=0)
+    deliver_interval_seconds: float = Field(default=10.0, gt=0)
+    digest_check_seconds: float = Field(default=60.0, gt=0)
+    misfire_grace_seconds: float = Field(default=300.0, gt=0)
+    jitter_seconds: float = Field(default=30.0, ge=0)
+    shutdown_timeout_seconds: float = Field(default=20.0, gt=0)
+    lease_seconds: float = Field(default=60.0, gt=0)
+
+
+class Config(_Section):
+    data_dir: str = "data"
+    database_url: str | None = None
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    sources: tuple[SourceConfig, ...] = ()
+    ingest: IngestConfig = IngestConfig()
+    summariser: SummariserConfig = SummariserConfig()
+    telegram: TelegramConfig = TelegramConfig()
+    email: EmailConfig = EmailConfig()
+    service: ServiceConfig = ServiceConfig()
+    # Directory the config file lives in: relative paths are resolved against it.
+    base_dir: str = Field(default=".", exclude=True)
+
+    @field_validator("sources")
+    @classmethod
+    def _unique_names(cls, sources: tuple[SourceConfig, ...]) -> tuple[SourceConfig, ...]:
+        names = [s.name for s in sources]
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        if dupes:
+            raise ValueError(f"source names must be unique; repeated: {', '.join(dupes)}")
+        return sources
+
+    def resolve(self, path: str) -> Path:
+        """A path from the config, relative to the config file's directory."""
+        p = Path(path).expanduser()
+        return p if p.is_absolute() else Path(self.base_dir) / p
+
+    @property
+    def data_path(self) -> Path:
+        return self.resolve(self.data_dir)
+
+    @property
+    def db_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_path / 'briefing.db').resolve()}"
+
+    def source(self, name: str) -> SourceConfig | None:
+        return next((s for s in self.sources if s.name == name), None)
+
+
+def secret(env_name: str) -> str | None:
+    """Read a secret from the environment variable the config names; empty means unset."""
+    value = os.environ.get(env_name, "").strip()
+    return value or None
+
+
+def _loc(loc: tuple[Any, ...]) -> str:
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += f".{part}" if out else str(part)
+    return out or "(top level)"
+
+
+def _describe(err: dict[str, Any]) -> str:
+    kind = err["type"]
+    got = err.get("input")
+    if kind == "extra_forbidden":
+        return "unknown key"
+    if kind == "missing":
+        return "required value is missing"
+    if kind == "literal_error":
+        expected = err.get("ctx", {}).get("expected", "")
+        return f"expected one of {expected}, got {got!r}"
+    msg = err["msg"]
+    if msg.startswith("Value error, "):
+        msg = msg[len("Value error, "):]
+    if kind in ("model_type", "model_attributes_type", "dict_type"):
+        return f"expected a mapping, got {type(got).__name__}"
+    return f"{msg} (got {got!r})"
+
+
+def parse_config(data: Any, origin: str = "<config>", base_dir: str | Path = ".") -> Config:
+    """Validate already-loaded YAML data into a :class:`Config`."""
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"{origin}: expected a mapping at the top level, got {type(data).__name__}")
+    try:
+        return Config.model_validate({**data, "base_dir": str(base_dir)})
+    except ValidationError as exc:
+        lines = [f"{origin}: {_loc(e['loc'])}: {_describe(e)}" for e in exc.errors()]
+        raise ConfigError("invalid configuration:\n  " + "\n  ".join(lines)) from None
+
+
+def load_config(path: str | Path, overrides: dict[str, Any] | None = None) -> Config:
+    """Load and validate a config file; ``overrides`` are dotted keys from CLI options."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: configuration file not found") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read configuration file: {exc}") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: not valid YAML: {exc}") from None
+    if isinstance(data, dict):
+        for dotted, value in (overrides or {}).items():
+            _set_dotted(data, dotted, value)
+    return parse_config(data, origin=str(path), base_dir=path.resolve().parent)
+
+
+def _set_dotted(data: dict[str, Any], dotted: str, value: Any) -> None:
+    *parents, leaf = dotted.split(".")
+    node = data
+    for key in parents:
+        node = node.setdefault(key, {})
+        if not isinstance(node, dict):
+            return
+    node[leaf] = value
+
+
+def config_keys(model: type[BaseModel] = Config, prefix: str = "") -> list[str]:
+    """Every documented key path, e.g. ``summariser.engine``, ``sources[].kind``."""
+    keys: list[str] = []
+    for name, field in model.model_fields.items():
+        if field.exclude:
+            continue
+        path = f"{prefix}{name}"
+        ann = field.annotation
+        inner = getattr(ann, "__args__", (None,))[0] if name == "sources" else ann
+        if isinstance(inner, type) and issubclass(inner, BaseModel):
+            sub = f"{path}[]." if name == "sources" else f"{path}."
+            keys.extend(config_keys(inner, sub))
+        else:
+            keys.append(path)
+    return keys

@@ -1,0 +1,87 @@
+"""Boilerplate removal and normalisation of article text.
+
+Scraped pages carry lines that are not the story: the title repeated, a menu of
+languages, "share this" and comment prompts. Only short lines are candidates,
+so a paragraph of the story is never dropped for containing a trigger phrase.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+_QUOTES = str.maketrans({
+    "\u2018": "'", "\u2019": "'", "\u201a": "'", "\u201b": "'", "\u2032": "'",
+    "\u201c": '"', "\u201d": '"', "\u201e": '"', "\u201f": '"', "\u2033": '"',
+    "\u00ab": '"', "\u00bb": '"',
+})
+_SPACES = re.compile(r"[ \t\u00a0\u2000-\u200b\u202f\u205f\u3000]+")
+
+# Prompts and chrome that pages put around a story (matched on short lines only).
+_BOILERPLATE = re.compile(
+    r"""(click\s+(below|here)|express\s+your\s+(thoughts|views)|leave\s+a\s+(comment|reply)|
+    share\s+(this|on|via)|follow\s+us|subscribe\s+(to|now)|sign\s+up\s+for|newsletter|
+    read\s+more|related\s+(articles|stories|news)|advertisement|all\s+rights\s+reserved|
+    cookie|accept\s+all|skip\s+to\s+(main\s+)?content|^tags?:|^image\s*(source|caption)?:|
+    ^(photo|image)\s+(credit|courtesy)|^also\s+read|^watch:|^listen:|back\s+to\s+top)""",
+    re.IGNORECASE | re.VERBOSE,
+)
+_LANGUAGE_NAMES = {
+    "english", "français", "francais", "deutsch", "español", "espanol", "italiano", "português",
+    "русский", "українська", "العربية", "中文", "日本語", "한국어", "हिंदी", "मराठी", "বাংলা",
+    "తెలుగు", "தமிழ்", "ગુજરાતી", "ਪੰਜਾਬੀ", "ಕನ್ನಡ", "മലയാളം", "اردو", "türkçe", "polski", "nederlands",
+}
+_SHORT = 160
+
+
+def normalise(text: str) -> str:
+    """Unicode NFC, straight quotes, single spaces; keeps line breaks."""
+    text = unicodedata.normalize("NFC", text).translate(_QUOTES)
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    return "\n".join(_SPACES.sub(" ", line).strip() for line in text.split("\n"))
+
+
+def _key(line: str) -> str:
+    return re.sub(r"\W+", " ", line.casefold()).strip()
+
+
+def is_language_menu(line: str) -> bool:
+    """A line made only of language names, or of a few short words none of them Latin."""
+    words = line.split()
+    if not words or len(words) > 12:
+        return False
+    if all(w.casefold().strip("|·•/") in _LANGUAGE_NAMES for w in words):
+        return True
+    letters = [c for c in line if c.isalpha()]
+    non_latin = [c for c in letters if "LATIN" not in unicodedata.name(c, "")]
+    return len(words) <= 6 and bool(letters) and len(non_latin) == len(letters) and not re.search(r"[.!?]$", line)
+
+
+def is_boilerplate(line: str, title: str | None = None) -> bool:
+    if title and _key(line) == _key(title):
+        return True
+    if len(line) > _SHORT:
+        return False
+    return is_language_menu(line) or bool(_BOILERPLATE.search(line))
+
+
+def split_paragraphs(text: str) -> list[str]:
+    """Paragraphs are separated by blank lines; single newlines inside one are joined."""
+    blocks = re.split(r"\n\s*\n", text)
+    return [" ".join(b.split()) for b in blocks if b.strip()]
+
+
+def clean_article(text: str, title: str | None = None) -> tuple[str, str]:
+    """Return ``(title, text)`` with boilerplate removed and paragraphs kept.
+
+    When ``title`` is None the first short line of the text is taken as the title.
+    """
+    paragraphs = split_paragraphs(normalise(text))
+    if title is None and paragraphs and len(paragraphs[0]) <= _SHORT and not paragraphs[0].endswith("."):
+        title = paragraphs.pop(0)
+    title = normalise(title or "").strip()
+    kept = [p for p in paragraphs if not is_boilerplate(p, title)]
+    # A trailing short line that is not a sentence is page chrome ("Share", a byline link...).
+    while kept and len(kept[-1]) < 40 and not re.search(r"[.!?\"']$", kept[-1]):
+        kept.pop()
+    return title, "\n\n".join(kept)

@@ -1,0 +1,235 @@
+"""Polling sources into the store: the ingest stage's library API.
+
+One failing source never stops the others: its error is recorded against it with
+a back-off before the next try (``ingest.retry_base_seconds`` doubling up to
+``ingest.retry_max_seconds``). One failing item never stops its source.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from briefing.config import Config, SourceConfig
+from briefing.errors import BriefingError, EmptyContentError, FetchError, ParseError
+from briefing.ingest.dedup import canonical_url, fingerprint, similarity
+from briefing.ingest.extract import ARTICLE_SUFFIXES, charset_of, decode, extract_html, read_article_file
+from briefing.ingest.feeds import FeedEntry, parse_feed
+from briefing.ingest.fetch import Fetcher
+from briefing.ingest.clean import clean_article
+from briefing.models import ArticleDraft
+from briefing.store import Store
+from briefing.store.schema import utcnow
+
+log = logging.getLogger(__name__)
+
+NEAR_DUP_WINDOW = timedelta(days=7)
+
+
+@dataclass
+class PollReport:
+    source: str
+    found: int = 0
+    added: int = 0
+    duplicates: int = 0
+    not_modified: bool = False
+    error: str | None = None
+    skipped: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+@dataclass(frozen=True)
+class AddResult:
+    status: str  # added | duplicate | near-duplicate
+    article_id: int | None
+
+
+class Ingester:
+    def __init__(self, config: Config, store: Store, fetcher: Fetcher) -> None:
+        self.config = config
+        self.store = store
+        self.fetcher = fetcher
+
+    # -- sources -----------------------------------------------------------
+
+    def due(self, now: datetime | None = None) -> list[SourceConfig]:
+        """Enabled sources whose next poll time has come (or that were never polled)."""
+        now = now or utcnow()
+        rows = {r.name: r for r in self.store.list_sources()}
+        out = []
+        for src in self.config.sources:
+            row = rows.get(src.name)
+            if src.enabled and (row is None or row.next_poll_at is None or row.next_poll_at <= now):
+                out.append(src)
+        return out
+
+    def poll_all(self, *, force: bool = False,
+                 progress: Callable[[PollReport], None] | None = None) -> list[PollReport]:
+        self.store.sync_sources(self.config.sources)
+        sources = [s for s in self.config.sources if s.enabled] if force else self.due()
+        reports = []
+        for src in sources:
+            report = self.poll(src)
+            reports.append(report)
+            if progress:
+                progress(report)
+        return reports
+
+    def poll(self, src: SourceConfig) -> PollReport:
+        report = PollReport(source=src.name)
+        try:
+            if src.kind == "folder":
+                self._poll_folder(src, report)
+            elif src.kind == "feed":
+                self._poll_feed(src, report)
+            else:
+                self._poll_page(src, report)
+        except BriefingError as exc:
+            report.error = str(exc)
+            retry_at = self.store.record_poll_failure(
+                src.name, report.error, backoff_base=self.config.ingest.retry_base_seconds,
+                backoff_max=self.config.ingest.retry_max_seconds)
+            log.warning("source %s failed: %s (next try %s)", src.name, report.error, retry_at.isoformat())
+        return report
+
+    def _success(self, src: SourceConfig, etag: str | None = None, last_modified: str | None = None) -> None:
+        self.store.record_poll_success(src.name, etag=etag, last_modified=last_modified,
+                                       next_poll_at=utcnow() + timedelta(minutes=src.interval_minutes))
+
+    def _location(self, src: SourceConfig) -> tuple[str, bool]:
+        """(URL to fetch, whether it is local). Local paths resolve against the config file."""
+        if src.url and urlsplit(src.url).scheme in ("http", "https"):
+            return src.url, False
+        return self.config.resolve(src.path or src.url or "").resolve().as_uri(), True
+
+    def _poll_folder(self, src: SourceConfig, report: PollReport) -> None:
+        folder = self.config.resolve(src.path or "")
+        if not folder.is_dir():
+            raise FetchError(f"{folder}: folder not found")
+        for path in sorted(p for p in folder.iterdir() if p.suffix.lower() in ARTICLE_SUFFIXES and p.is_file()):
+            report.found += 1
+            url = canonical_url(path.resolve().as_uri())
+            if self.store.seen_url(url):
+                report.duplicates += 1
+                continue
+            try:
+                result = self.fetcher.fetch(url, allow_files=True)
+                title, text, published = read_article_file(path, result.content)
+                self._record(self.add(ArticleDraft(url, title, text, published, src.name)), report)
+            except BriefingError as exc:
+                report.skipped.append(f"{path.name}: {exc}")
+        self._success(src)
+        self._note_skips(src, report)
+
+    def _poll_feed(self, src: SourceConfig, report: PollReport) -> None:
+        url, local = self._location(src)
+        row = self.store.get_source(src.name)
+        result = self.fetcher.fetch(url, etag=row.etag if row else None,
+                                    last_modified=row.last_modified if row else None, allow_files=local)
+        if result.not_modified:
+            report.not_modified = True
+            self._success(src, row.etag if row else None, row.last_modified if row else None)
+            return
+        entries = parse_feed(result.content, result.url)
+        for entry in entries[: self.config.ingest.max_articles_per_poll]:
+            report.found += 1
+            link = canonical_url(entry.url)
+            if self.store.seen_url(link):
+                report.duplicates += 1
+                continue
+            try:
+                draft = self._entry_article(src, entry, link, local)
+                self._record(self.add(draft), report)
+            except BriefingError as exc:
+                report.skipped.append(f"{entry.url}: {exc}")
+        self._success(src, result.etag, result.last_modified)
+        self._note_skips(src, report)
+
+    def _entry_article(self, src: SourceConfig, entry: FeedEntry, link: str, local: bool) -> ArticleDraft:
+        """Full text from the linked page; the feed's own summary when the page fails."""
+        title, text, published = entry.title, "", entry.published
+        if self.config.ingest.fetch_full_text:
+            try:
+                page = self.fetcher.fetch(link, allow_files=local and link.startswith("file:"))
+                page_title, text, page_published = self._page_text(page.content, page.url,
+                                                                    page.headers.get("content-type"))
+                title = title or page_title
+                published = published or page_published
+            except (FetchError, ParseError) as exc:
+                log.info("%s: full text unavailable (%s); using the feed's summary", link, exc)
+        if len(text) < self.config.ingest.min_article_chars and entry.summary_html:
+            _, feed_text, _ = self._page_text(entry.summary_html.encode(), link, None, strict=False)
+            text = feed_text if len(feed_text) > len(text) else text
+        if len(text) < self.config.ingest.min_article_chars:
+            raise EmptyContentError(f"not an article: only {len(text)} characters of text")
+        title, text = clean_article(text, title)
+        return ArticleDraft(link, title, text, published, src.name)
+
+    def _page_text(self, data: bytes, url: str, content_type: str | None,
+                   strict: bool = True) -> tuple[str, str, datetime | None]:
+        html = decode(data, charset_of(content_type))
+        if url.endswith((".txt", ".md")) and url.startswith("file:"):
+            return read_article_file(Path(urlsplit(url).path), data)
+        try:
+            return extract_html(html, url)
+        except EmptyContentError:
+            if strict:
+                raise
+            return "", "", None
+
+    def _poll_page(self, src: SourceConfig, report: PollReport) -> None:
+        url, local = self._location(src)
+        row = self.store.get_source(src.name)
+        result = self.fetcher.fetch(url, etag=row.etag if row else None,
+                                    last_modified=row.last_modified if row else None, allow_files=local)
+        if result.not_modified:
+            report.not_modified = True
+            self._success(src, row.etag if row else None, row.last_modified if row else None)
+            return
+        report.found = 1
+        title, text, published = self._page_text(result.content, result.url, result.headers.get("content-type"))
+        if len(text) < self.config.ingest.min_article_chars:
+            raise EmptyContentError(f"{url}: not an article, only {len(text)} characters of text")
+        self._record(self.add(ArticleDraft(canonical_url(result.url), title, text, published, src.name)), report)
+        self._success(src, result.etag, result.last_modified)
+
+    def _note_skips(self, src: SourceConfig, report: PollReport) -> None:
+        if report.skipped:
+            log.warning("source %s: skipped %d item(s): %s", src.name, len(report.skipped), report.skipped[0])
+
+    @staticmethod
+    def _record(result: AddResult, report: PollReport) -> None:
+        if result.status == "added":
+            report.added += 1
+        else:
+            report.duplicates += 1
+
+    # -- articles ----------------------------------------------------------
+
+    def add(self, draft: ArticleDraft) -> AddResult:
+        """Store an article unless it is a duplicate (same URL, same text, or nearly the same text)."""
+        if self.store.seen_url(draft.url) or self.store.seen_hash(draft.content_hash):
+            return AddResult("duplicate", None)
+        fp = fingerprint(draft.text)
+        original = self.near_duplicate_of(fp)
+        row = self.store.add_article(draft, source_name=draft.source_name, fingerprint=fp, duplicate_of=original)
+        if row is None:
+            return AddResult("duplicate", None)
+        return AddResult("near-duplicate" if original else "added", row.id)
+
+    def near_duplicate_of(self, fp: list[int], candidates: Iterable[tuple[int, list[int]]] | None = None) -> int | None:
+        threshold = self.config.ingest.near_duplicate_threshold
+        pool = candidates if candidates is not None else self.store.recent_fingerprints(utcnow() - NEAR_DUP_WINDOW)
+        best_id, best = None, 0.0
+        for article_id, other in pool:
+            score = similarity(fp, other)
+            if score > best:
+                best_id, best = article_id, score
+        return best_id if best >= threshold else None

@@ -1,0 +1,59 @@
+"""Small builders for test articles and feeds."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from email.utils import format_datetime
+from html import escape
+
+
+@dataclass(frozen=True)
+class Item:
+    title: str
+    link: str
+    summary: str = ""
+    published: datetime = datetime(2026, 11, 20, 12, 0, tzinfo=timezone.utc)
+
+
+def article_text(topic: str = "the harbour", n: int = 5, who: str = "Mayor Anna Berg") -> str:
+    """A plausible multi-paragraph article with an attributed statement."""
+    paras = [f"{who} said on Monday that the plan for {topic} would go ahead despite protests from residents."]
+    paras += [f"Paragraph {i} about {topic} adds detail number {i}, with figures such as {i * 17} "
+              f"people affected and a cost of {i * 3} million euros over {i + 1} years." for i in range(1, n)]
+    return "\n\n".join(paras)
+
+
+def html_page(title: str, body: str, extra_head: str = "") -> str:
+    paras = "".join(f"<p>{escape(p)}</p>" for p in body.split("\n\n"))
+    return (f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{escape(title)}</title>{extra_head}</head>"
+            f"<body><nav><a href='/'>Home</a></nav><article><h1>{escape(title)}</h1>{paras}</article>"
+            f"<footer>Share this article. All rights reserved.</footer></body></html>")
+
+
+def rss(items: list[Item], version: str = "2.0") -> str:
+    entries = "".join(
+        f"<item><title>{escape(i.title)}</title><link>{escape(i.link)}</link>"
+        f"<description>{escape(i.summary)}</description><pubDate>{format_datetime(i.published)}</pubDate></item>"
+        for i in items)
+    return (f'<?xml version="1.0" encoding="utf-8"?><rss version="{version}"><channel><title>Test feed</title>'
+            f"<link>http://127.0.0.1/</link><description>t</description>{entries}</channel></rss>")
+
+
+def rss1(items: list[Item]) -> str:
+    """RSS 1.0 (RDF)."""
+    entries = "".join(
+        f'<item rdf:about="{escape(i.link)}"><title>{escape(i.title)}</title><link>{escape(i.link)}</link>'
+        f"<description>{escape(i.summary)}</description></item>" for i in items)
+    return ('<?xml version="1.0"?><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#" '
+            'xmlns="http://purl.org/rss/1.0/"><channel rdf:about="http://127.0.0.1/"><title>T</title>'
+            f"<link>http://127.0.0.1/</link><description>t</description></channel>{entries}</rdf:RDF>")
+
+
+def atom(items: list[Item]) -> str:
+    entries = "".join(
+        f'<entry><title>{escape(i.title)}</title><link href="{escape(i.link)}"/><id>{escape(i.link)}</id>'
+        f"<updated>{i.published.isoformat()}</updated><summary>{escape(i.summary)}</summary></entry>"
+        for i in items)
+    return ('<?xml version="1.0" encoding="utf-8"?><feed xmlns="http://www.w3.org/2005/Atom">'
+            f"<title>Test</title><id>urn:test</id><updated>2026-11-20T12:00:00Z</updated>{entries}</feed>")
