@@ -47,6 +47,7 @@ class Brief:
     topics: list[str] = field(default_factory=list)
     url: str | None = None
     published: datetime | None = None
+    source: str | None = None  # name of the source the article came from
     grounding_score: float | None = None
     flags: list[str] = field(default_factory=list)  # what the guard or fallbacks changed, and why
 

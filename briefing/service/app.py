@@ -12,6 +12,7 @@ from briefing.errors import BriefingError
 from briefing.ingest import Fetcher, Ingester, PollReport
 from briefing.models import Brief
 from briefing.store import Store
+from briefing.service.matching import matching_subscribers
 from briefing.store.schema import Article
 from briefing.summarise import Document, Engine, build_engine, cache_key
 
@@ -78,7 +79,25 @@ class App:
         brief.topics = self.topics_for(article)
         brief_id = self.store.save_brief(article.id, brief, key)
         brief.url, brief.published = article.url, article.published_at or article.fetched_at
+        self.queue_deliveries(brief_id)
         return brief_id, brief, reused
+
+    def queue_deliveries(self, brief_id: int) -> int:
+        """Record a pending delivery for every subscriber the brief matches, before any send.
+
+        Telegram deliveries are pushed as they come; email subscribers get briefs in their
+        daily digest instead, so only the Telegram channel is queued per brief.
+        """
+        brief = self.store.get_brief(brief_id)
+        if brief is None:
+            return 0
+        subscriptions = self.store.all_subscriptions()
+        targets = []
+        for sid in matching_subscribers(brief, subscriptions):
+            sub = self.store.get_subscriber(sid)
+            if sub is not None and sub.telegram_chat_id is not None:
+                targets.append((sid, "telegram"))
+        return self.store.queue_deliveries(brief_id, targets)
 
     def summarise_pending(self, *, limit: int = 1000,
                           progress: Callable[[Article], None] | None = None) -> SummariseReport:

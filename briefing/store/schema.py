@@ -155,3 +155,63 @@ class Delivery(Base):
     external_id: Mapped[str | None] = mapped_column(Text, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class Digest(Base):
+    """One daily digest of one subscriber on one channel, recorded before it is sent (issue 5).
+
+    Unique per subscriber x local date x channel: a crash or retry never sends a day's digest twice.
+    """
+
+    __tablename__ = "digests"
+    __table_args__ = (UniqueConstraint("subscriber_id", "digest_date", "channel", name="uq_digest"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    subscriber_id: Mapped[int] = mapped_column(ForeignKey("subscribers.id", ondelete="CASCADE"), index=True)
+    digest_date: Mapped[str] = mapped_column(String(10))  # subscriber's local date, YYYY-MM-DD
+    channel: Mapped[str] = mapped_column(String(20))  # email | telegram
+    status: Mapped[str] = mapped_column(String(20), default="pending", index=True)  # pending|sending|sent|failed|empty
+    brief_ids: Mapped[list[int]] = mapped_column(JSON, default=list)
+    period_start: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    period_end: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    message_id: Mapped[str | None] = mapped_column(Text, nullable=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class EmailCode(Base):
+    """A pending email verification: six-digit code (stored hashed), expiry, attempts left."""
+
+    __tablename__ = "email_codes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    subscriber_id: Mapped[int] = mapped_column(ForeignKey("subscribers.id", ondelete="CASCADE"), unique=True)
+    email: Mapped[str] = mapped_column(String(320))
+    code_hash: Mapped[str] = mapped_column(String(128))
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Lease(Base):
+    """A named lease: the one running instance that may send (issue 5: no double-sending)."""
+
+    __tablename__ = "leases"
+
+    name: Mapped[str] = mapped_column(String(100), primary_key=True)
+    holder: Mapped[str] = mapped_column(String(200))
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class JobState(Base):
+    """Scheduler state that must survive a restart (last and next run of each job)."""
+
+    __tablename__ = "job_state"
+
+    name: Mapped[str] = mapped_column(String(200), primary_key=True)
+    last_run_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    next_run_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    last_error: Mapped[str | None] = mapped_column(Text, nullable=True)

@@ -13,7 +13,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from briefing.config import SourceConfig
 from briefing.models import Actor, ArticleDraft, Brief
 from briefing.store.db import make_engine, upgrade
-from briefing.store.schema import Article, BriefRow, Source, utcnow
+from briefing.store.schema import Article, BriefRow, Delivery, Source, Subscriber, Subscription, utcnow
+
+SUBSCRIPTION_KINDS = ("topic", "source", "keyword")
 
 
 class Store:
@@ -210,19 +212,22 @@ class Store:
 
     def get_brief(self, brief_id: int) -> Brief | None:
         with self.session() as s:
-            row = s.get(BriefRow, brief_id)
-            return None if row is None else _brief(row, s.get(Article, row.article_id))
+            q = (select(BriefRow, Article, Source.name).join(Article, Article.id == BriefRow.article_id)
+                 .outerjoin(Source, Source.id == Article.source_id).where(BriefRow.id == brief_id))
+            found = s.execute(q).first()
+            return None if found is None else _brief(*found)
 
     def list_briefs(self, *, since: datetime | None = None, topic: str | None = None,
                     limit: int | None = None, newest_first: bool = True) -> list[tuple[int, Brief]]:
         """(brief id, brief) pairs, optionally since a time and for one topic."""
         with self.session() as s:
-            q = select(BriefRow, Article).join(Article, Article.id == BriefRow.article_id)
+            q = (select(BriefRow, Article, Source.name).join(Article, Article.id == BriefRow.article_id)
+                 .outerjoin(Source, Source.id == Article.source_id))
             if since is not None:
                 q = q.where(BriefRow.created_at >= since)
             order = BriefRow.id.desc() if newest_first else BriefRow.id
             q = q.order_by(order)
-            out = [(row.id, _brief(row, art)) for row, art in s.execute(q)]
+            out = [(row.id, _brief(row, art, src)) for row, art, src in s.execute(q)]
         if topic:
             t = topic.casefold()
             out = [(i, b) for i, b in out if t in (x.casefold() for x in b.topics)]
@@ -235,11 +240,184 @@ class Store:
                 q = q.where(BriefRow.created_at >= since)
             return s.scalar(q) or 0
 
+    # -- subscribers and subscriptions -------------------------------------
 
-def _brief(row: BriefRow, article: Article | None) -> Brief:
+    def telegram_subscriber(self, chat_id: int, *, user_id: int | None = None,
+                            display_name: str | None = None) -> Subscriber:
+        """The subscriber of a Telegram chat, created (or re-activated) on first contact."""
+        with self.session() as s:
+            row = s.scalar(select(Subscriber).where(Subscriber.telegram_chat_id == chat_id))
+            if row is None:
+                row = Subscriber(telegram_chat_id=chat_id, telegram_user_id=user_id, display_name=display_name)
+                s.add(row)
+            else:
+                row.active, row.deactivated_reason = True, None
+                row.display_name = display_name or row.display_name
+                row.telegram_user_id = user_id or row.telegram_user_id
+            s.flush()
+            return row
+
+    def subscriber_by_chat(self, chat_id: int) -> Subscriber | None:
+        with self.session() as s:
+            return s.scalar(select(Subscriber).where(Subscriber.telegram_chat_id == chat_id))
+
+    def subscriber_by_email(self, email: str) -> Subscriber | None:
+        with self.session() as s:
+            return s.scalar(select(Subscriber).where(func.lower(Subscriber.email) == email.lower()))
+
+    def get_subscriber(self, subscriber_id: int) -> Subscriber | None:
+        with self.session() as s:
+            return s.get(Subscriber, subscriber_id)
+
+    def update_subscriber(self, subscriber_id: int, **fields: object) -> Subscriber | None:
+        """Set plain columns of a subscriber (e.g. ``timezone``, ``digest_time``, ``email``)."""
+        with self.session() as s:
+            row = s.get(Subscriber, subscriber_id)
+            if row is None:
+                return None
+            for key, value in fields.items():
+                if key not in Subscriber.__table__.columns or key == "id":
+                    raise ValueError(f"subscribers has no column {key!r}")
+                setattr(row, key, value)
+            return row
+
+    def deactivate_subscriber(self, subscriber_id: int, reason: str) -> None:
+        """Stop sending to a subscriber (blocked the bot, chat gone, /stop); pending deliveries are dropped."""
+        with self.session() as s:
+            row = s.get(Subscriber, subscriber_id)
+            if row is None:
+                return
+            row.active, row.deactivated_reason = False, reason[:500]
+            s.execute(update(Delivery).where(Delivery.subscriber_id == subscriber_id,
+                                             Delivery.status.in_(("pending", "sending")))
+                      .values(status="failed", last_error=f"subscriber deactivated: {reason}"[:2000]))
+
+    def delete_subscriber(self, subscriber_id: int) -> None:
+        """Delete a subscriber and everything stored about them (subscriptions, deliveries)."""
+        with self.session() as s:
+            for model in (Delivery, Subscription):
+                s.execute(model.__table__.delete().where(model.subscriber_id == subscriber_id))
+            row = s.get(Subscriber, subscriber_id)
+            if row is not None:
+                s.delete(row)
+
+    def active_subscribers(self) -> list[Subscriber]:
+        with self.session() as s:
+            return list(s.scalars(select(Subscriber).where(Subscriber.active.is_(True)).order_by(Subscriber.id)))
+
+    def subscribe(self, subscriber_id: int, kind: str, value: str) -> bool:
+        """Follow a topic, source or keyword; False if already followed."""
+        if kind not in SUBSCRIPTION_KINDS:
+            raise ValueError(f"subscription kind must be one of {SUBSCRIPTION_KINDS}, got {kind!r}")
+        value = " ".join(value.split()).casefold()
+        with self._sessions() as s:
+            try:
+                with s.begin():
+                    s.add(Subscription(subscriber_id=subscriber_id, kind=kind, value=value))
+                return True
+            except IntegrityError:
+                return False
+
+    def unsubscribe(self, subscriber_id: int, kind: str | None, value: str) -> int:
+        """Stop following; ``kind=None`` removes the value whatever its kind. Returns rows removed."""
+        value = " ".join(value.split()).casefold()
+        with self.session() as s:
+            q = Subscription.__table__.delete().where(Subscription.subscriber_id == subscriber_id,
+                                                      Subscription.value == value)
+            if kind:
+                q = q.where(Subscription.kind == kind)
+            return s.execute(q).rowcount
+
+    def subscriptions(self, subscriber_id: int) -> list[Subscription]:
+        with self.session() as s:
+            q = select(Subscription).where(Subscription.subscriber_id == subscriber_id).order_by(
+                Subscription.kind, Subscription.value)
+            return list(s.scalars(q))
+
+    def all_subscriptions(self) -> dict[int, list[Subscription]]:
+        """Subscriptions of active subscribers, by subscriber id."""
+        with self.session() as s:
+            q = (select(Subscription).join(Subscriber, Subscriber.id == Subscription.subscriber_id)
+                 .where(Subscriber.active.is_(True)))
+            out: dict[int, list[Subscription]] = {}
+            for sub in s.scalars(q):
+                out.setdefault(sub.subscriber_id, []).append(sub)
+            return out
+
+    # -- deliveries ----------------------------------------------------------
+
+    def queue_deliveries(self, brief_id: int, targets: Sequence[tuple[int, str]]) -> int:
+        """Record pending deliveries of a brief before anything is sent; existing ones are left alone.
+
+        The unique (subscriber, brief, channel) constraint makes this idempotent, so a
+        restart that matches the same brief again queues nothing twice.
+        """
+        added = 0
+        for subscriber_id, channel in targets:
+            with self._sessions() as s:
+                try:
+                    with s.begin():
+                        s.add(Delivery(subscriber_id=subscriber_id, brief_id=brief_id, channel=channel))
+                    added += 1
+                except IntegrityError:
+                    continue
+        return added
+
+    def claim_deliveries(self, channel: str, *, limit: int = 100, now: datetime | None = None,
+                         stale_after: timedelta = timedelta(minutes=10)) -> list[Delivery]:
+        """Take due pending deliveries for sending (status -> ``sending``), oldest first.
+
+        A ``sending`` row older than ``stale_after`` was claimed by a process that died; it is
+        claimed again (the window between Telegram accepting a message and us recording it is the
+        only place a message could go twice).
+        """
+        now = now or utcnow()
+        with self.session() as s:
+            due = (Delivery.status == "pending") & (
+                Delivery.next_attempt_at.is_(None) | (Delivery.next_attempt_at <= now))
+            stale = (Delivery.status == "sending") & (Delivery.next_attempt_at <= now - stale_after)
+            q = (select(Delivery).where(Delivery.channel == channel, due | stale)
+                 .order_by(Delivery.id).limit(limit).with_for_update(skip_locked=True))
+            rows = list(s.scalars(q))
+            for row in rows:
+                row.status, row.next_attempt_at = "sending", now
+                row.attempts += 1
+            return rows
+
+    def mark_delivery_sent(self, delivery_id: int, external_id: str | None = None) -> None:
+        with self.session() as s:
+            row = s.get(Delivery, delivery_id)
+            if row is not None:
+                row.status, row.sent_at, row.external_id, row.last_error = "sent", utcnow(), external_id, None
+
+    def mark_delivery_retry(self, delivery_id: int, error: str, retry_at: datetime) -> None:
+        with self.session() as s:
+            row = s.get(Delivery, delivery_id)
+            if row is not None:
+                row.status, row.last_error, row.next_attempt_at = "pending", error[:2000], retry_at
+
+    def mark_delivery_failed(self, delivery_id: int, error: str) -> None:
+        with self.session() as s:
+            row = s.get(Delivery, delivery_id)
+            if row is not None:
+                row.status, row.last_error = "failed", error[:2000]
+
+    def delivery_counts(self) -> dict[str, int]:
+        """Number of deliveries by status."""
+        with self.session() as s:
+            q = select(Delivery.status, func.count(Delivery.id)).group_by(Delivery.status)
+            return {k: v for k, v in s.execute(q)}
+
+    def deliveries_for(self, subscriber_id: int) -> list[Delivery]:
+        with self.session() as s:
+            q = select(Delivery).where(Delivery.subscriber_id == subscriber_id).order_by(Delivery.id)
+            return list(s.scalars(q))
+
+
+def _brief(row: BriefRow, article: Article | None, source: str | None = None) -> Brief:
     return Brief(
         headline=row.headline, summary=list(row.summary),
         actors=[Actor(**a) for a in row.actors], engine=row.engine, model=row.model,
         topics=list(row.topics or []), url=article.url if article else None,
         published=(article.published_at or article.fetched_at) if article else None,
-        grounding_score=row.grounding_score, flags=list(row.flags or []))
+        source=source, grounding_score=row.grounding_score, flags=list(row.flags or []))
