@@ -42,8 +42,15 @@ def system_resolver(host: str, port: int) -> list[str]:
 
 def is_public_ip(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
     """True only for globally routable unicast addresses."""
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
+    if isinstance(ip, ipaddress.IPv6Address):
+        # An IPv6 address that embeds an IPv4 one (mapped ::ffff:a.b.c.d, 6to4 2002:AABB:CCDD::,
+        # Teredo) reaches that IPv4 address: judge the embedded one too (RFC 4291, 3056, 4380).
+        embedded = ip.ipv4_mapped or ip.sixtofour or (ip.teredo[1] if ip.teredo else None)
+        if embedded is not None:
+            if ip.ipv4_mapped is not None:
+                ip = ip.ipv4_mapped
+            elif not is_public_ip(embedded):
+                return False
     if ip in _METADATA:
         return False
     return ip.is_global and not (ip.is_multicast or ip.is_loopback or ip.is_link_local
@@ -148,7 +155,10 @@ class Fetcher:
         host = parts.hostname or ""
         if not host:
             raise BlockedURLError(f"{url}: no host in URL")
-        port = parts.port or (443 if parts.scheme == "https" else 80)
+        try:
+            port = parts.port or (443 if parts.scheme == "https" else 80)
+        except ValueError:  # urlsplit raises on a port outside 0-65535 or not a number
+            raise BlockedURLError(f"{url}: invalid port") from None
         addresses = self._resolver(host, port)
         if not addresses:
             raise FetchError(f"cannot resolve host {host!r}")
@@ -190,8 +200,13 @@ class Fetcher:
             raise TooLargeError(f"{url}: response is {int(declared):,} bytes, over the {cap:,}-byte cap")
         chunks: list[bytes] = []
         total = 0
+        # httpx's timeout applies to each read, so a server dripping one byte at a time could
+        # hold us forever: the time limit is also enforced on the whole body.
+        deadline = time.monotonic() + self.cfg.timeout_seconds
         try:
             for chunk in response.iter_bytes():
+                if time.monotonic() > deadline:
+                    raise FetchTimeout(f"{url}: body not received within {self.cfg.timeout_seconds:g} s")
                 total += len(chunk)
                 if total > cap:
                     raise TooLargeError(f"{url}: response exceeds the {cap:,}-byte cap")
