@@ -58,7 +58,7 @@ class IngestConfig(_Section):
     retry_max_seconds: float = Field(default=6 * 3600.0, gt=0)
     max_articles_per_poll: int = Field(default=50, gt=0)
     min_article_chars: int = Field(default=200, ge=0)
-    near_duplicate_threshold: float = Field(default=0.7, gt=0, le=1)
+    near_duplicate_threshold: float = Field(default=0.5, gt=0, le=1)
     fetch_full_text: bool = True
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from email.utils import format_datetime
@@ -16,11 +17,19 @@ class Item:
     published: datetime = datetime(2026, 11, 20, 12, 0, tzinfo=timezone.utc)
 
 
+_WORDS = ("council budget river school harbour railway hospital union farmers court election bridge tax "
+          "police museum festival drought energy wind solar housing rent tram airport port ferry mine "
+          "forest fishing tourism library stadium clinic vaccine teachers nurses pilots workers storm").split()
+
+
 def article_text(topic: str = "the harbour", n: int = 5, who: str = "Mayor Anna Berg") -> str:
-    """A plausible multi-paragraph article with an attributed statement."""
+    """A plausible multi-paragraph article with an attributed statement; different topics give different text."""
+    rng = random.Random(topic)
     paras = [f"{who} said on Monday that the plan for {topic} would go ahead despite protests from residents."]
-    paras += [f"Paragraph {i} about {topic} adds detail number {i}, with figures such as {i * 17} "
-              f"people affected and a cost of {i * 3} million euros over {i + 1} years." for i in range(1, n)]
+    for i in range(1, n):
+        words = " ".join(rng.choice(_WORDS) for _ in range(12))
+        paras.append(f"Paragraph {i} about {topic} mentions {words}, with {rng.randint(10, 999)} people "
+                     f"affected and a cost of {rng.randint(1, 90)} million euros.")
     return "\n\n".join(paras)
 
 

@@ -2,8 +2,8 @@
 
 Near-duplicates use MinHash over word 5-shingles: the estimated Jaccard
 similarity of two articles' shingle sets. The threshold (``ingest.near_duplicate_threshold``,
-default 0.7) is measured in ``docs/dedup.md``: re-publications with small edits score
-0.75-0.98, different articles on the same story score below 0.15.
+default 0.5) is measured in ``docs/dedup.md``: re-publications with small edits score
+0.52-0.97, different articles score at most 0.02.
 """
 
 from __future__ import annotations

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 from datetime import datetime, timezone
 from pathlib import Path
@@ -42,6 +43,14 @@ def extract_html(html: str, url: str | None = None) -> tuple[str, str, datetime 
     # trafilatura separates paragraphs with single newlines; we use blank lines.
     title, body = clean_article("\n\n".join(text.splitlines()), title or None)
     return title, body, published
+
+
+def fragment_text(fragment: str) -> str:
+    """Plain text of a feed's HTML summary: block tags become paragraph breaks, tags go, entities decode."""
+    text = re.sub(r"(?is)<(script|style)\b.*?</\1>", " ", fragment)
+    text = re.sub(r"(?i)<\s*(br|/p|/div|/li|/h\d|/blockquote)\s*/?>", "\n\n", text)
+    text = html.unescape(re.sub(r"<[^>]+>", " ", text))
+    return "\n\n".join(" ".join(p.split()) for p in re.split(r"\n\s*\n", text) if p.strip())
 
 
 def _parse_date(value: object) -> datetime | None:

@@ -38,7 +38,8 @@ def parse_feed(data: bytes, base_url: str) -> list[FeedEntry]:
         raise ParseError(f"{base_url}: empty feed document")
     # No base URL for feedparser: its own resolution mangles file:// links; we urljoin below.
     parsed = feedparser.parse(data)
-    if parsed.bozo and not parsed.entries:
+    linked = [e for e in parsed.entries if e.get("link") or e.get("links")]
+    if parsed.bozo and not linked:
         reason = getattr(parsed.get("bozo_exception"), "getMessage", lambda: None)() or parsed.get("bozo_exception")
         raise ParseError(f"{base_url}: not a valid RSS or Atom feed ({reason})")
     if not parsed.version and not parsed.entries:

@@ -17,7 +17,14 @@ from urllib.parse import urlsplit
 from briefing.config import Config, SourceConfig
 from briefing.errors import BriefingError, EmptyContentError, FetchError, ParseError
 from briefing.ingest.dedup import canonical_url, fingerprint, similarity
-from briefing.ingest.extract import ARTICLE_SUFFIXES, charset_of, decode, extract_html, read_article_file
+from briefing.ingest.extract import (
+    ARTICLE_SUFFIXES,
+    charset_of,
+    decode,
+    extract_html,
+    fragment_text,
+    read_article_file,
+)
 from briefing.ingest.feeds import FeedEntry, parse_feed
 from briefing.ingest.fetch import Fetcher
 from briefing.ingest.clean import clean_article
@@ -155,6 +162,7 @@ class Ingester:
     def _entry_article(self, src: SourceConfig, entry: FeedEntry, link: str, local: bool) -> ArticleDraft:
         """Full text from the linked page; the feed's own summary when the page fails."""
         title, text, published = entry.title, "", entry.published
+        page_error = ""
         if self.config.ingest.fetch_full_text:
             try:
                 page = self.fetcher.fetch(link, allow_files=local and link.startswith("file:"))
@@ -163,26 +171,21 @@ class Ingester:
                 title = title or page_title
                 published = published or page_published
             except (FetchError, ParseError) as exc:
+                page_error = f"page unavailable ({exc}); "
                 log.info("%s: full text unavailable (%s); using the feed's summary", link, exc)
         if len(text) < self.config.ingest.min_article_chars and entry.summary_html:
-            _, feed_text, _ = self._page_text(entry.summary_html.encode(), link, None, strict=False)
+            feed_text = fragment_text(entry.summary_html)
             text = feed_text if len(feed_text) > len(text) else text
         if len(text) < self.config.ingest.min_article_chars:
-            raise EmptyContentError(f"not an article: only {len(text)} characters of text")
+            raise EmptyContentError(f"{page_error}not an article: only {len(text)} characters of text")
         title, text = clean_article(text, title)
         return ArticleDraft(link, title, text, published, src.name)
 
-    def _page_text(self, data: bytes, url: str, content_type: str | None,
-                   strict: bool = True) -> tuple[str, str, datetime | None]:
-        html = decode(data, charset_of(content_type))
-        if url.endswith((".txt", ".md")) and url.startswith("file:"):
+    @staticmethod
+    def _page_text(data: bytes, url: str, content_type: str | None) -> tuple[str, str, datetime | None]:
+        if url.startswith("file:") and url.endswith((".txt", ".md")):
             return read_article_file(Path(urlsplit(url).path), data)
-        try:
-            return extract_html(html, url)
-        except EmptyContentError:
-            if strict:
-                raise
-            return "", "", None
+        return extract_html(decode(data, charset_of(content_type)), url)
 
     def _poll_page(self, src: SourceConfig, report: PollReport) -> None:
         url, local = self._location(src)

@@ -1,0 +1,152 @@
+"""The store on SQLite and (when configured) PostgreSQL: schema, migrations, guarantees."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import inspect, text
+
+from briefing.config import SourceConfig
+from briefing.models import Actor, ArticleDraft, Brief
+from briefing.store import Store
+from briefing.store.db import _alembic_config, current_revision, head_revision, make_engine, upgrade
+from briefing.store.schema import Base
+
+NOW = datetime(2026, 11, 20, 12, 0, tzinfo=timezone.utc)
+
+
+def add_article(store: Store, n: int, source: str | None = None) -> int:
+    draft = ArticleDraft(f"https://news.test/{n}", f"Title {n}", f"Text of article {n}. " * 20, NOW, source)
+    row = store.add_article(draft, source_name=source, fingerprint=[n] * 4)
+    assert row is not None
+    return row.id
+
+
+def brief(headline: str = "Headline", topics: list[str] | None = None) -> Brief:
+    return Brief(headline, ["One.", "Two."], [Actor("Ann Lee", "mayor", "says yes", "Ann Lee said yes.")],
+                 engine="extractive", model="m", topics=topics or [])
+
+
+def test_schema_is_at_head_and_matches_the_models(db_url: str) -> None:
+    store = Store.open(db_url)
+    assert current_revision(store.engine) == head_revision()
+    with store.engine.connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": False}), Base.metadata)
+    assert diff == [], f"models and migrations disagree: {diff}"
+    store.close()
+
+
+def test_existing_database_upgrades_in_place(db_url: str) -> None:
+    engine = make_engine(db_url)
+    cfg = _alembic_config()
+    with engine.begin() as conn:  # a database created by the first release
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "0001")
+    with engine.begin() as conn:
+        conn.execute(text("INSERT INTO sources (name, kind, location, topics, active, failure_count, "
+                          "consecutive_failures, created_at) VALUES ('old', 'feed', 'http://x.test/', '[]', "
+                          "true, 3, 0, '2026-01-01 00:00:00')"))
+    assert "digests" not in inspect(engine).get_table_names()
+    upgrade(engine)
+    assert "digests" in inspect(engine).get_table_names()
+    store = Store(engine)
+    assert store.get_source("old").failure_count == 3  # data kept
+    store.close()
+
+
+def test_sqlite_uses_wal(sqlite_store: Store) -> None:
+    with sqlite_store.engine.connect() as conn:
+        assert conn.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+
+
+def test_articles_are_unique_by_url_and_text(store: Store) -> None:
+    add_article(store, 1)
+    same_url = ArticleDraft("https://news.test/1", "Other", "Different text entirely. " * 20)
+    same_text = ArticleDraft("https://news.test/other", "Other", "Text of article 1. " * 20)
+    assert store.add_article(same_url, source_name=None, fingerprint=[]) is None
+    assert store.add_article(same_text, source_name=None, fingerprint=[]) is None
+    assert store.count_articles() == 1
+
+
+def test_brief_round_trip_and_filters(store: Store) -> None:
+    store.sync_sources([SourceConfig(name="wire", kind="feed", url="http://x.test/f", topics=("world",))])
+    a1, a2 = add_article(store, 1, "wire"), add_article(store, 2, "wire")
+    b1 = store.save_brief(a1, brief("First", ["world"]), "k1")
+    store.save_brief(a2, brief("Second", ["economy"]), "k2")
+    assert store.pending_articles() == []
+    got = store.get_brief(b1)
+    assert got.headline == "First" and got.actors[0] == Actor("Ann Lee", "mayor", "says yes", "Ann Lee said yes.")
+    assert got.source == "wire" and got.url == "https://news.test/1" and got.published == NOW
+    assert [b.headline for _, b in store.list_briefs(topic="World")] == ["First"]
+    assert [b.headline for _, b in store.list_briefs()] == ["Second", "First"]
+    assert store.list_briefs(since=datetime.now(timezone.utc) + timedelta(hours=1)) == []
+    assert store.brief_by_cache_key("k2").headline == "Second"
+    # Re-summarising replaces the brief instead of adding a second one.
+    store.save_brief(a1, brief("First, revised", ["world"]), "k3")
+    assert store.count_briefs() == 2
+
+
+def test_source_failures_back_off_and_reset(store: Store) -> None:
+    store.sync_sources([SourceConfig(name="s", kind="feed", url="http://x.test/f")])
+    t1 = store.record_poll_failure("s", "HTTP 503", backoff_base=10, backoff_max=25)
+    t2 = store.record_poll_failure("s", "HTTP 503", backoff_base=10, backoff_max=25)
+    t3 = store.record_poll_failure("s", "HTTP 503", backoff_base=10, backoff_max=25)
+    row = store.get_source("s")
+    assert row.consecutive_failures == 3 and row.failure_count == 3
+    assert (t3 - row.last_polled_at).total_seconds() == pytest.approx(25, abs=1)  # capped
+    assert t1 < t2
+    store.record_poll_success("s", etag='"e"', last_modified=None, next_poll_at=NOW)
+    row = store.get_source("s")
+    assert (row.consecutive_failures, row.last_error, row.etag) == (0, None, '"e"')
+
+
+def test_removed_sources_become_inactive(store: Store) -> None:
+    store.sync_sources([SourceConfig(name="a", kind="page", url="http://x.test/a"),
+                        SourceConfig(name="b", kind="page", url="http://x.test/b")])
+    store.sync_sources([SourceConfig(name="a", kind="page", url="http://x.test/a")])
+    assert {s.name: s.active for s in store.list_sources()} == {"a": True, "b": False}
+
+
+def test_deliveries_are_never_queued_twice(store: Store) -> None:
+    sub = store.telegram_subscriber(1001, display_name="Ann")
+    b = store.save_brief(add_article(store, 1), brief(), "k")
+    assert store.queue_deliveries(b, [(sub.id, "telegram"), (sub.id, "email")]) == 2
+    assert store.queue_deliveries(b, [(sub.id, "telegram")]) == 0  # a restart re-matches: nothing new
+    claimed = store.claim_deliveries("telegram")
+    assert len(claimed) == 1 and store.claim_deliveries("telegram") == []  # claimed once
+    store.mark_delivery_retry(claimed[0].id, "429", NOW)
+    assert [d.id for d in store.claim_deliveries("telegram", now=NOW + timedelta(seconds=1))] == [claimed[0].id]
+    store.mark_delivery_sent(claimed[0].id, "msg-1")
+    assert store.delivery_counts() == {"sent": 1, "pending": 1}
+
+
+def test_stale_claims_are_reclaimed_after_a_crash(store: Store) -> None:
+    sub = store.telegram_subscriber(7)
+    b = store.save_brief(add_article(store, 1), brief(), "k")
+    store.queue_deliveries(b, [(sub.id, "telegram")])
+    store.claim_deliveries("telegram", now=NOW)  # the process dies here
+    assert store.claim_deliveries("telegram", now=NOW + timedelta(minutes=1)) == []
+    assert len(store.claim_deliveries("telegram", now=NOW + timedelta(minutes=11))) == 1
+
+
+def test_subscriptions_and_personal_data_deletion(store: Store) -> None:
+    sub = store.telegram_subscriber(42, user_id=7, display_name="Bo")
+    assert store.subscribe(sub.id, "topic", " World ") is True
+    assert store.subscribe(sub.id, "topic", "world") is False
+    assert store.subscribe(sub.id, "keyword", "Putin") is True
+    with pytest.raises(ValueError, match="subscription kind"):
+        store.subscribe(sub.id, "colour", "red")
+    assert [(s.kind, s.value) for s in store.subscriptions(sub.id)] == [("keyword", "putin"), ("topic", "world")]
+    assert store.unsubscribe(sub.id, None, "PUTIN") == 1
+    b = store.save_brief(add_article(store, 1), brief(), "k")
+    store.queue_deliveries(b, [(sub.id, "telegram")])
+    store.deactivate_subscriber(sub.id, "blocked the bot")
+    assert store.delivery_counts() == {"failed": 1}
+    assert store.active_subscribers() == []
+    store.delete_subscriber(sub.id)
+    assert store.subscriber_by_chat(42) is None and store.subscriptions(sub.id) == []
+    assert store.delivery_counts() == {}
