@@ -128,6 +128,8 @@ class ServiceConfig(_Section):
     jitter_seconds: float = Field(default=30.0, ge=0)
     shutdown_timeout_seconds: float = Field(default=20.0, gt=0)
     lease_seconds: float = Field(default=60.0, gt=0)
+    summarise_batch_size: int = Field(default=8, gt=0)
+    deliver_batch_size: int = Field(default=50, gt=0)
 
 
 class Config(_Section):

@@ -1,0 +1,374 @@
+"""``briefing run``: one asyncio process that polls, summarises, delivers and sends digests.
+
+The blocking stages (SQLAlchemy, httpx, the model) run in worker threads; the event
+loop only schedules, talks to Telegram and serves the unsubscribe endpoint. Every job
+is idempotent against the database, so a restart carries on where the last run stopped.
+Only the holder of the ``sender`` lease sends (see :mod:`briefing.service.lease`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import functools
+import logging
+import random
+import signal
+import threading
+from collections.abc import Awaitable, Callable
+from datetime import datetime, timedelta
+from typing import Any, TypeVar
+
+from apscheduler.triggers.interval import IntervalTrigger
+from sqlalchemy import update
+
+from briefing.config import Config, SourceConfig, secret
+from briefing.errors import BriefingError, ConfigError
+from briefing.service.app import App
+from briefing.service.lease import SenderLease
+from briefing.service.scheduler import build_scheduler, clear_next_runs, next_poll_time, record_job_run
+from briefing.store import Store
+from briefing.store.schema import Delivery, utcnow
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+JobFunc = Callable[[], Awaitable[str | None]]  # returns an error to record, or None
+
+
+class DaemonThreads(concurrent.futures.Executor):
+    """Runs each blocking call in its own daemon thread.
+
+    ``asyncio.to_thread`` uses pool threads that the interpreter joins at exit, so one
+    wedged fetch or model call would hold the process past ``shutdown_timeout_seconds``.
+    Daemon threads are abandoned at exit instead; every store write is one transaction,
+    so an abandoned call loses at most the item it was working on, which stays pending.
+    """
+
+    def __init__(self) -> None:
+        self._busy = 0
+        self._lock = threading.Lock()
+
+    def submit(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> concurrent.futures.Future[T]:
+        future: concurrent.futures.Future[T] = concurrent.futures.Future()
+
+        def work() -> None:
+            if not future.set_running_or_notify_cancel():
+                return
+            with self._lock:
+                self._busy += 1
+            try:
+                result, error = fn(*args, **kwargs), None
+            except BaseException as exc:  # noqa: BLE001 - handed to the awaiting coroutine
+                result, error = None, exc
+            with self._lock:
+                self._busy -= 1  # before the waiter wakes, so ``busy`` is exact when it resumes
+            if error is None:
+                future.set_result(result)  # type: ignore[arg-type]
+            else:
+                future.set_exception(error)
+
+        threading.Thread(target=work, name="briefing-blocking", daemon=True).start()
+        return future
+
+    @property
+    def busy(self) -> int:
+        return self._busy
+
+
+def release_claimed_deliveries(store: Store, claimed_since: datetime) -> int:
+    """Put deliveries this process claimed but did not finish back to ``pending``.
+
+    ``Store.claim_deliveries`` stamps ``next_attempt_at`` with the claim time, so rows in
+    ``sending`` stamped after this process started are ours (only the lease holder claims).
+    """
+    with store.session() as s:
+        res = s.execute(update(Delivery)
+                        .where(Delivery.status == "sending", Delivery.next_attempt_at >= claimed_since)
+                        .values(status="pending", next_attempt_at=None))
+        return res.rowcount or 0
+
+
+class Service:
+    """The running service. ``await run()`` until SIGINT/SIGTERM, or ``start()``/``stop()`` in tests."""
+
+    def __init__(self, config: Config, *, dry_run: bool = False, app: App | None = None,
+                 rng: random.Random | None = None) -> None:
+        self.config = config
+        self.cfg = config.service
+        self.dry_run = dry_run
+        self.app = app or App(config)
+        self.lease = SenderLease(self.app.store, self.cfg.lease_seconds)
+        self.scheduler = build_scheduler(self.cfg)
+        self.rng = rng or random.Random()
+        self.started_at = utcnow()
+        self.stopping = asyncio.Event()
+        self.bot: Any = None
+        self._http: Any = None  # aiohttp AppRunner of the unsubscribe endpoint
+        self._threads = DaemonThreads()
+        self._running: dict[str, asyncio.Task[None]] = {}
+        self._again: set[str] = set()
+
+    async def blocking(self, func: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """Run a blocking library call (database, fetch, model) off the event loop."""
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._threads, functools.partial(func, *args, **kwargs))
+
+    # -- life cycle ----------------------------------------------------------
+
+    async def run(self) -> int:
+        """Start, serve until SIGINT or SIGTERM, stop cleanly; returns the exit status."""
+        loop = asyncio.get_running_loop()
+        got_signal = asyncio.Event()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, got_signal.set)
+        try:
+            await self.start()
+            await got_signal.wait()
+            log.info("shutting down (at most %.0fs)", self.cfg.shutdown_timeout_seconds)
+        finally:
+            await self.stop()
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                loop.remove_signal_handler(sig)
+        return 0
+
+    async def start(self) -> None:
+        store = self.app.store
+        await self.blocking(store.sync_sources, self.config.sources)
+        # Load the model now: a missing model is a start-up error, not a failure per job.
+        await self.blocking(lambda: self.app.engine)
+        await self._start_bot()
+        await self._start_http()
+        await self._add_jobs()
+        self.scheduler.start()
+        log.info("briefing is running: %d job(s)%s", len(self.scheduler.get_jobs()),
+                 " (dry run: nothing is sent)" if self.dry_run else "")
+
+    async def stop(self) -> None:
+        """Stop taking work, let in-flight jobs finish (or cancel them), release what they held.
+
+        Bounded by ``service.shutdown_timeout_seconds``: in-flight jobs get most of it, the
+        connections the rest.
+        """
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.cfg.shutdown_timeout_seconds
+        self.stopping.set()
+        if self.scheduler.running:
+            self.scheduler.pause()  # no new runs; shutdown() would cancel the running ones
+        await self._finish_jobs(self.cfg.shutdown_timeout_seconds * 0.6)
+        await self._step("release claimed deliveries", self._release_claimed(), deadline)
+        if self.bot is not None:
+            await self._step("stop the Telegram bot", self.bot.stop(), deadline)
+        if self._http is not None:
+            await self._step("stop the HTTP endpoint", self._http.cleanup(), deadline)
+        if self.scheduler.running:
+            self.scheduler.shutdown(wait=False)
+        await self._step("record job state", self.blocking(clear_next_runs, self.app.store), deadline)
+        await self._step("release the lease", self.blocking(self.lease.release), deadline)
+        if self._threads.busy:
+            log.warning("abandoning %d blocking call(s) still running; their items stay pending",
+                        self._threads.busy)
+        self.app.close()
+        log.info("stopped")
+
+    async def _finish_jobs(self, timeout: float) -> None:
+        tasks = list(self._running.values())
+        if not tasks:
+            return
+        log.info("waiting up to %.0fs for running job(s): %s", timeout, ", ".join(sorted(self._running)))
+        _, pending = await asyncio.wait(tasks, timeout=timeout)
+        for task in pending:
+            task.cancel()
+        if pending:
+            log.warning("cancelled %d job(s) that did not finish in time", len(pending))
+            await asyncio.wait(pending, timeout=1.0)
+
+    async def _step(self, what: str, aw: Awaitable[Any], deadline: float) -> None:
+        """One shutdown step, within what is left of the time limit; a failure does not stop the rest."""
+        remaining = max(0.1, deadline - asyncio.get_running_loop().time())
+        try:
+            await asyncio.wait_for(aw, remaining)
+        except asyncio.TimeoutError:
+            log.warning("shutdown: could not %s in time", what)
+        except Exception as exc:  # noqa: BLE001 - shutting down regardless
+            log.warning("shutdown: could not %s: %s", what, exc)
+
+    async def _release_claimed(self) -> None:
+        if not self.lease.held:
+            return
+        n = await self.blocking(release_claimed_deliveries, self.app.store, self.started_at)
+        if n:
+            log.info("returned %d claimed delivery(ies) to pending", n)
+
+    # -- parts ---------------------------------------------------------------
+
+    async def _start_bot(self) -> None:
+        tg = self.config.telegram
+        if not tg.enabled:
+            return
+        token = secret(tg.token_env)
+        if token is None and not self.dry_run:
+            raise ConfigError(f"telegram.enabled is true but ${tg.token_env} is not set "
+                              "(set it, or use --dry-run to log what would be sent)")
+        try:
+            from briefing.deliver.telegram import TelegramBot
+        except ModuleNotFoundError as exc:
+            if exc.name != "briefing.deliver.telegram":
+                raise
+            log.warning("Telegram delivery is not available in this build; briefs are queued, not sent")
+            return
+        self.bot = TelegramBot(self.app, tg, token=token, dry_run=self.dry_run or token is None)
+        await self.bot.start()
+
+    async def _start_http(self) -> None:
+        """Serve the one-click unsubscribe endpoint of email digests (RFC 8058)."""
+        email = self.config.email
+        if not email.enabled:
+            return
+        try:
+            from briefing.deliver.email import unsubscribe_app
+        except ImportError:
+            log.warning("the email unsubscribe endpoint is not available in this build")
+            return
+        from aiohttp import web
+
+        runner = web.AppRunner(unsubscribe_app(self.app))
+        await runner.setup()
+        try:
+            await web.TCPSite(runner, email.http_listen, email.http_port).start()
+        except OSError as exc:
+            await runner.cleanup()
+            raise BriefingError(f"cannot serve the unsubscribe endpoint on "
+                                f"{email.http_listen}:{email.http_port}: {exc.strerror or exc}") from None
+        self._http = runner
+        log.info("unsubscribe endpoint on http://%s:%d/", email.http_listen, email.http_port)
+
+    # -- jobs ----------------------------------------------------------------
+
+    async def _add_jobs(self) -> None:
+        now = utcnow()
+        rows = {r.name: r for r in await self.blocking(self.app.store.list_sources)}
+        jitter = self.cfg.jitter_seconds
+        for src in self.config.sources:
+            if not src.enabled:
+                continue
+            row = rows.get(src.name)
+            first = next_poll_time(row.next_poll_at if row else None, now, jitter, self.rng)
+            # The interval trigger is only the fallback: each poll reschedules its job from the
+            # source's stored next_poll_at, which carries the back-off after failures.
+            self._add(f"poll:{src.name}", functools.partial(self.poll_source, src),
+                      IntervalTrigger(minutes=src.interval_minutes, jitter=jitter or None), first)
+        self._add("summarise", self.summarise, IntervalTrigger(seconds=self.cfg.summarise_interval_seconds), now)
+        if self.bot is not None:
+            self._add("deliver", self.deliver, IntervalTrigger(seconds=self.cfg.deliver_interval_seconds), now)
+        if self._sends_digests():
+            self._add("digests", self.send_digests, IntervalTrigger(seconds=self.cfg.digest_check_seconds), now)
+        if self.bot is not None or self._sends_digests():
+            # Renew well inside the lease's lifetime, so the holder never lapses between sends.
+            self._add("lease", self.renew_lease, IntervalTrigger(seconds=self.cfg.lease_seconds / 3), now)
+
+    def _add(self, name: str, func: JobFunc, trigger: IntervalTrigger, first: datetime) -> None:
+        self.scheduler.add_job(self._wrap(name, func), trigger, id=name, name=name, next_run_time=first)
+
+    def _wrap(self, name: str, func: JobFunc) -> Callable[[], Awaitable[None]]:
+        """Run a job: skip while stopping, catch and record its error, note its state in the DB."""
+
+        async def job() -> None:
+            if self.stopping.is_set():
+                return
+            task = asyncio.current_task()
+            assert task is not None
+            self._running[name] = task
+            started, error = utcnow(), None
+            try:
+                error = await func()
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # noqa: BLE001 - one failing job must not stop the service
+                error = f"{type(exc).__name__}: {exc}"
+                log.error("job %s failed: %s", name, error, exc_info=not isinstance(exc, BriefingError))
+            finally:
+                self._running.pop(name, None)
+            await self._record(name, started, error)
+            if name in self._again:
+                self._again.discard(name)
+                self.kick(name)
+
+        return job
+
+    async def _record(self, name: str, started: datetime, error: str | None) -> None:
+        job = self.scheduler.get_job(name)
+        try:
+            await self.blocking(record_job_run, self.app.store, name, ran_at=started,
+                                next_run_at=job.next_run_time if job else None, error=error)
+        except Exception as exc:  # noqa: BLE001 - the database may be briefly unavailable
+            log.warning("could not record the state of job %s: %s", name, exc)
+
+    def kick(self, name: str) -> None:
+        """Run a job now (new articles -> summarise, new briefs -> deliver); if it is running,
+        run it again as soon as it finishes."""
+        if self.stopping.is_set() or self.scheduler.get_job(name) is None:
+            return
+        if name in self._running:
+            self._again.add(name)
+            return
+        self.scheduler.modify_job(name, next_run_time=utcnow())
+
+    async def poll_source(self, src: SourceConfig) -> str | None:
+        store, job_id = self.app.store, f"poll:{src.name}"
+        row = await self.blocking(store.get_source, src.name)
+        if row is not None and row.next_poll_at is not None and row.next_poll_at > utcnow() + timedelta(seconds=1):
+            self._reschedule(job_id, row.next_poll_at)  # polled meanwhile, e.g. by `briefing ingest`
+            return None
+        report = await self.blocking(self.app.ingester.poll, src)
+        if report.added:
+            log.info("source %s: %d new article(s)", src.name, report.added)
+            self.kick("summarise")
+        row = await self.blocking(store.get_source, src.name)
+        self._reschedule(job_id, row.next_poll_at if row else None)
+        return report.error
+
+    def _reschedule(self, job_id: str, next_poll_at: datetime | None) -> None:
+        if self.stopping.is_set() or self.scheduler.get_job(job_id) is None:
+            return
+        when = next_poll_time(next_poll_at, utcnow(), self.cfg.jitter_seconds, self.rng)
+        self.scheduler.modify_job(job_id, next_run_time=when)
+
+    async def summarise(self) -> str | None:
+        """Brief pending articles in small batches, so a shutdown waits for one batch at most."""
+        batch, done = self.cfg.summarise_batch_size, 0
+        while not self.stopping.is_set():
+            report = await self.blocking(self.app.summarise_pending, limit=batch)
+            done += report.done
+            if report.done + len(report.failed) < batch:
+                break
+        if done:
+            log.info("wrote %d brief(s)", done)
+            self.kick("deliver")
+        return None
+
+    async def deliver(self) -> str | None:
+        if not await self.blocking(self.lease.hold):
+            return None
+        report = await self.bot.drain_deliveries(limit=self.cfg.deliver_batch_size)
+        log.debug("deliveries: %s", report)
+        return None
+
+    def _sends_digests(self) -> bool:
+        return False  # until the email digest library lands
+
+    async def send_digests(self) -> str | None:
+        if not await self.blocking(self.lease.hold):
+            return None
+        return None
+
+    async def renew_lease(self) -> str | None:
+        await self.blocking(self.lease.hold)
+        return None
+
+
+def run_service(config: Config, *, dry_run: bool = False) -> int:
+    """Run the service in this process until SIGINT or SIGTERM; returns the exit status."""
+    # APScheduler narrates every job added and every pause at INFO; our jobs log what they did.
+    logging.getLogger("apscheduler.scheduler").setLevel(max(logging.WARNING, logging.getLogger().level))
+    return asyncio.run(Service(config, dry_run=dry_run).run())
