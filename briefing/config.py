@@ -98,6 +98,9 @@ class TelegramConfig(_Section):
     per_chat_interval_seconds: float = Field(default=1.0, ge=0)
     max_retries: int = Field(default=5, ge=0)
     summary_top_n: int = Field(default=5, gt=0)
+    # Back-off after a transient send failure (network error, 5xx): base * 2**(attempt-1), capped.
+    retry_base_seconds: float = Field(default=5.0, ge=0)
+    retry_max_seconds: float = Field(default=900.0, ge=0)
 
 
 class EmailConfig(_Section):

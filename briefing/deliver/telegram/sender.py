@@ -1,0 +1,162 @@
+"""Draining pending Telegram deliveries: claim, send, store each outcome.
+
+A delivery row exists before anything is sent (``App.queue_deliveries``), so a crash or a
+restart loses nothing: a later drain claims what is still pending. Deliveries are claimed in
+small batches and each send is followed at once by recording its outcome; a stop in the middle
+lets the sends in flight finish and be recorded, and puts the rest of the batch back to
+pending. What an error means is decided by :func:`briefing.errors.classify` after
+:func:`~briefing.deliver.telegram.flood.delivery_error` has translated it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from telegram.error import TelegramError
+
+from briefing.config import TelegramConfig
+from briefing.deliver.telegram.flood import delivery_error
+from briefing.deliver.telegram.format import brief_html, html_to_text
+from briefing.deliver.telegram.queries import release_deliveries
+from briefing.errors import Action, RateLimited, classify
+from briefing.store import Store
+from briefing.store.schema import Delivery, utcnow
+
+log = logging.getLogger(__name__)
+
+CHANNEL = "telegram"
+# How many deliveries one claim takes. Small, so a crash strands few rows in 'sending'
+# (they are reclaimed after the store's stale window), yet enough to keep the rate up.
+BATCH = 32
+
+SendHTML = Callable[[int, str], Awaitable[list[int]]]
+SendPlain = Callable[[int, str], Awaitable[list[int]]]
+
+
+@dataclass
+class DrainReport:
+    """What one drain did. ``would_send`` counts deliveries only logged in a dry run."""
+
+    claimed: int = 0
+    sent: int = 0
+    retry_later: int = 0
+    failed: int = 0
+    deactivated: int = 0
+    released: int = 0
+    would_send: int = 0
+    seconds: float = 0.0
+    errors: list[str] = field(default_factory=list)
+
+    @property
+    def rate(self) -> float:
+        """Messages sent per second over the drain."""
+        return self.sent / self.seconds if self.seconds > 0 else 0.0
+
+
+class DeliverySender:
+    """Sends claimed deliveries through ``send_html`` (the bot's, rate limited) and records outcomes."""
+
+    def __init__(self, store: Store, config: TelegramConfig, send_html: SendHTML, send_plain: SendPlain, *,
+                 concurrency: int = 16, clock: Callable[[], datetime] = utcnow) -> None:
+        self.store, self.config = store, config
+        self._send_html, self._send_plain = send_html, send_plain
+        self._concurrency = concurrency
+        self._clock = clock
+        self.stopping = False
+
+    async def drain(self, limit: int = 1000) -> DrainReport:
+        """Claim and send up to ``limit`` due deliveries; returns when none are due or on stop."""
+        report = DrainReport()
+        started = time.monotonic()
+        while report.claimed < limit and not self.stopping:
+            batch = await asyncio.to_thread(self.store.claim_deliveries, CHANNEL,
+                                            limit=min(BATCH, limit - report.claimed), now=self._clock())
+            if not batch:
+                break
+            report.claimed += len(batch)
+            await self._send_batch(batch, report)
+        report.seconds = time.monotonic() - started
+        return report
+
+    async def _send_batch(self, batch: list[Delivery], report: DrainReport) -> None:
+        # One chat's deliveries go in order; different chats go concurrently (the flood
+        # limiter spaces them).
+        by_subscriber: dict[int, list[Delivery]] = {}
+        for d in batch:
+            by_subscriber.setdefault(d.subscriber_id, []).append(d)
+        gate = asyncio.Semaphore(self._concurrency)
+
+        async def run(group: list[Delivery]) -> None:
+            async with gate:
+                for i, delivery in enumerate(group):
+                    if self.stopping:
+                        ids = [d.id for d in group[i:]]
+                        n = await asyncio.to_thread(release_deliveries, self.store, ids, "not sent: bot stopping")
+                        report.released += n
+                        return
+                    # Shielded: a cancelled drain still records the outcome of a send in flight.
+                    await asyncio.shield(self._deliver(delivery, report))
+
+        await asyncio.gather(*(run(g) for g in by_subscriber.values()))
+
+    async def _deliver(self, delivery: Delivery, report: DrainReport) -> None:
+        sub = await asyncio.to_thread(self.store.get_subscriber, delivery.subscriber_id)
+        brief = await asyncio.to_thread(self.store.get_brief, delivery.brief_id)
+        if sub is None or not sub.active or sub.telegram_chat_id is None or brief is None:
+            why = "brief no longer exists" if brief is None else "subscriber inactive or has no chat"
+            await asyncio.to_thread(self.store.mark_delivery_failed, delivery.id, why)
+            report.failed += 1
+            return
+        html = brief_html(brief)
+        try:
+            ids = await self._send_html(sub.telegram_chat_id, html)
+        except Exception as exc:  # noqa: BLE001 - every failure is classified and recorded
+            await self._on_error(delivery, sub.telegram_chat_id, html, exc, report)
+            return
+        await asyncio.to_thread(self.store.mark_delivery_sent, delivery.id, ",".join(map(str, ids)))
+        report.sent += 1
+
+    async def _on_error(self, delivery: Delivery, chat_id: int, html: str, exc: Exception,
+                        report: DrainReport) -> None:
+        error = delivery_error(exc) if isinstance(exc, TelegramError) else exc
+        action = classify(error)
+        text = f"{type(error).__name__}: {error}"
+        report.errors.append(f"delivery {delivery.id} to chat {chat_id}: {text}")
+        if action is Action.DEACTIVATE_RECIPIENT:
+            # https://core.telegram.org/bots/faq: a blocked bot gets 403 for that chat for good.
+            log.info("deactivating subscriber %s: %s", delivery.subscriber_id, error)
+            await asyncio.to_thread(self.store.deactivate_subscriber, delivery.subscriber_id, str(error))
+            report.deactivated += 1
+            return
+        if action is Action.RESEND_PLAIN:
+            try:
+                ids = await self._send_plain(chat_id, html_to_text(html))
+            except Exception as again:  # noqa: BLE001 - recorded below
+                await asyncio.to_thread(self.store.mark_delivery_failed, delivery.id, f"{text}; plain text: {again}")
+                report.failed += 1
+                return
+            await asyncio.to_thread(self.store.mark_delivery_sent, delivery.id, ",".join(map(str, ids)))
+            report.sent += 1
+            return
+        if action is Action.RETRY_LATER and delivery.attempts < max(1, self.config.max_retries):
+            delay = error.retry_after if isinstance(error, RateLimited) else self.backoff(delivery.attempts)
+            await asyncio.to_thread(self.store.mark_delivery_retry, delivery.id, text,
+                                    self._clock() + timedelta(seconds=delay))
+            report.retry_later += 1
+            return
+        if action is Action.FAIL:
+            log.error("unexpected error delivering %s", delivery.id, exc_info=exc)
+        elif action is Action.RETRY_LATER:
+            text = f"gave up after {delivery.attempts} attempts: {text}"
+        await asyncio.to_thread(self.store.mark_delivery_failed, delivery.id, text)
+        report.failed += 1
+
+    def backoff(self, attempts: int) -> float:
+        """Seconds before the next try after ``attempts`` failed ones: doubling, capped."""
+        cfg = self.config
+        return min(cfg.retry_max_seconds, cfg.retry_base_seconds * 2 ** max(0, attempts - 1))
