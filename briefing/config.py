@@ -121,6 +121,16 @@ class EmailConfig(_Section):
     http_port: int = Field(default=8080, gt=0, lt=65536)
     code_ttl_minutes: float = Field(default=30.0, gt=0)
     code_max_attempts: int = Field(default=5, gt=0)
+    # One new code per subscriber per this many seconds, so /email cannot flood an inbox.
+    code_resend_seconds: float = Field(default=60.0, ge=0)
+    retry_base_seconds: float = Field(default=60.0, gt=0)
+    retry_max_seconds: float = Field(default=3600.0, gt=0)
+    # A digest whose local time passed more than this long ago (service down) is skipped for
+    # that day; its briefs are not lost, they go into the next digest.
+    catch_up_hours: float = Field(default=12.0, ge=0)
+    # A digest left 'sending' this long belongs to a process that died; it is sent again.
+    sending_stale_seconds: float = Field(default=600.0, gt=0)
+    max_briefs: int = Field(default=40, gt=0)
 
 
 class ServiceConfig(_Section):

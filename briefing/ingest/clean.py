@@ -32,6 +32,8 @@ _LANGUAGE_NAMES = {
     "తెలుగు", "தமிழ்", "ગુજરાતી", "ਪੰਜਾਬੀ", "ಕನ್ನಡ", "മലയാളം", "اردو", "türkçe", "polski", "nederlands",
 }
 _SHORT = 160
+# Wire datelines glued to the first sentence: "(CNN)An unmanned ...", "LONDON (Reuters) - ...".
+_DATELINE = re.compile(r"^(?:[A-Z][A-Za-z .,'-]{0,40}\s)?\((?:CNN|AP|Reuters|AFP|UPI|Bloomberg)\)\s*(?:[-–—]+\s*)?")
 
 
 def normalise(text: str) -> str:
@@ -81,6 +83,8 @@ def clean_article(text: str, title: str | None = None) -> tuple[str, str]:
         title = paragraphs.pop(0)
     title = normalise(title or "").strip()
     kept = [p for p in paragraphs if not is_boilerplate(p, title)]
+    if kept:
+        kept[0] = _DATELINE.sub("", kept[0], count=1) or kept[0]
     # A trailing short line that is not a sentence is page chrome ("Share", a byline link...).
     while kept and len(kept[-1]) < 40 and not re.search(r"[.!?\"']$", kept[-1]):
         kept.pop()

@@ -1,0 +1,1 @@
+"""Delivery channels: Telegram and email."""

@@ -1,0 +1,335 @@
+"""Recording and sending daily digests: the job ``briefing run`` schedules.
+
+Each run of :func:`send_due_digests` does two things:
+
+1. **Record.** For every active subscriber whose local digest time has come, one ``digests``
+   row per channel (email, Telegram) is written *before anything is sent*: local date, the
+   period covered, the brief ids, and the Message-ID. The unique (subscriber, local date,
+   channel) constraint means a restart, a second run or a second instance never records a day
+   twice. A day with no matching stories is recorded as ``empty`` and sends nothing (unless
+   ``email.send_empty_digest``).
+2. **Send.** Due ``pending`` rows are claimed (``sending``), rendered from exactly the recorded
+   brief ids, and sent; the outcome is stored on the row: ``sent``; back to ``pending`` with
+   ``next_attempt_at`` after a 4xx or a connection failure (exponential back-off, at most
+   ``email.max_retries`` retries); ``failed`` on a 5xx, which also stops email to that address.
+
+A process that dies between claiming and recording the result leaves the row ``sending``;
+after ``email.sending_stale_seconds`` it is claimed again and sent with the *same*
+Message-ID, so the only possible duplicate (the server accepted the message just before the
+crash) is one that mail systems recognise as the same message. Nothing is ever dropped.
+
+Timing (see :func:`briefing.service.digest.latest_slot`): a digest is due at the subscriber's
+``digest_time`` in their ``timezone``, DST-correct. After downtime, a digest whose time passed
+less than ``email.catch_up_hours`` ago is sent late; an older one is skipped for that day, and
+its stories go into the next digest (periods are contiguous), so nothing is lost.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta, timezone
+from email.message import EmailMessage
+from email.utils import make_msgid
+from typing import Protocol
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from briefing.config import Config
+from briefing.deliver.email.render import (
+    RenderedDigest,
+    Unsubscribe,
+    build_message,
+    msgid_domain,
+    render_digest,
+    telegram_digest,
+    unsubscribe_mailto,
+)
+from briefing.deliver.email.smtp import SmtpSender
+from briefing.deliver.email.unsubscribe import UnsubscribeSigner, unsubscribe_email
+from briefing.errors import Action, BriefingError, RateLimited, classify
+from briefing.service.digest import (
+    FIRST_DIGEST_HOURS,
+    DigestContent,
+    compose,
+    latest_slot,
+    previous_period_end,
+    zone,
+)
+from briefing.store import Store
+from briefing.store.schema import Digest, Subscriber
+
+log = logging.getLogger(__name__)
+
+CHANNELS = ("email", "telegram")
+SendHtml = Callable[[int, str], Awaitable[object]]
+
+
+class MessageSender(Protocol):
+    async def send(self, message: EmailMessage) -> None: ...
+
+
+class HasStoreAndConfig(Protocol):
+    """What the job needs from the service's :class:`briefing.service.App`."""
+
+    config: Config
+    store: Store
+
+
+@dataclass
+class DigestReport:
+    """What one run did; counts are digests (one subscriber, one day, one channel)."""
+
+    recorded: int = 0
+    empty: int = 0
+    missed: int = 0  # local time passed longer ago than email.catch_up_hours: skipped that day
+    sent: int = 0
+    retrying: int = 0
+    failed: int = 0
+    errors: list[str] = field(default_factory=list)
+
+
+# -- recording -----------------------------------------------------------------
+
+
+def _channels_for(sub: Subscriber, config: Config, telegram_on: bool) -> list[str]:
+    out = []
+    if config.email.enabled and sub.email and sub.email_verified:
+        out.append("email")
+    if telegram_on and sub.digest_telegram and sub.telegram_chat_id is not None:
+        out.append("telegram")
+    return out
+
+
+def _exists(store: Store, subscriber_id: int, digest_date: str, channel: str) -> bool:
+    with store.session() as s:
+        return s.scalar(select(Digest.id).where(Digest.subscriber_id == subscriber_id,
+                                                Digest.digest_date == digest_date,
+                                                Digest.channel == channel)) is not None
+
+
+def _insert(store: Store, row: Digest) -> bool:
+    """Insert a digest row; False when that subscriber x day x channel is already recorded."""
+    try:
+        with store.session() as s:
+            s.add(row)
+        return True
+    except IntegrityError:
+        return False
+
+
+def record_due(store: Store, config: Config, now: datetime, *, telegram_on: bool,
+               report: DigestReport) -> None:
+    """Record every digest whose time has come and that is not recorded yet (step 1)."""
+    catch_up = timedelta(hours=config.email.catch_up_hours)
+    for sub in store.active_subscribers():
+        if not sub.digest_time:
+            continue
+        channels = _channels_for(sub, config, telegram_on)
+        if not channels:
+            continue
+        try:
+            slot = latest_slot(now, sub.digest_time, sub.timezone)
+        except BriefingError as exc:  # a bad stored time or zone must not stop everyone else's digest
+            report.errors.append(f"subscriber {sub.id}: {exc}")
+            continue
+        for channel in channels:
+            day = slot.digest_date.isoformat()
+            if _exists(store, sub.id, day, channel):
+                continue
+            if slot.missed(catch_up):
+                report.missed += 1
+                continue
+            _record_one(store, config, sub, channel, slot.digest_date, now, report)
+
+
+def _record_one(store: Store, config: Config, sub: Subscriber, channel: str, day: date,
+                now: datetime, report: DigestReport) -> None:
+    start = previous_period_end(store, sub.id, channel) or now - timedelta(hours=FIRST_DIGEST_HOURS)
+    content = compose(store, digest_date=day, period_start=start, period_end=now,
+                      subs=store.subscriptions(sub.id), now=now, max_items=config.email.max_briefs)
+    empty = content.is_empty and not config.email.send_empty_digest
+    msgid = make_msgid(idstring=f"d{sub.id}", domain=msgid_domain(config.email.from_address))
+    row = Digest(subscriber_id=sub.id, digest_date=content.digest_date.isoformat(), channel=channel,
+                 status="empty" if empty else "pending", brief_ids=content.brief_ids,
+                 period_start=start, period_end=now, message_id=msgid if channel == "email" else None)
+    if _insert(store, row):
+        report.recorded += 1
+        report.empty += empty
+
+
+# -- claiming and recording outcomes --------------------------------------------
+
+
+def claim_next(store: Store, channels: tuple[str, ...], now: datetime, stale_after: timedelta) -> Digest | None:
+    """Take the oldest due ``pending`` digest (or a stale ``sending`` one) for sending.
+
+    One at a time, so a crash strands at most the one digest in flight (until it goes stale).
+    """
+    with store.session() as s:
+        due = (Digest.status == "pending") & (Digest.next_attempt_at.is_(None) | (Digest.next_attempt_at <= now))
+        stale = (Digest.status == "sending") & (Digest.next_attempt_at <= now - stale_after)
+        q = (select(Digest).where(Digest.channel.in_(channels), due | stale)
+             .order_by(Digest.id).limit(1).with_for_update(skip_locked=True))
+        row = s.scalar(q)
+        if row is not None:
+            row.status, row.next_attempt_at = "sending", now
+            row.attempts += 1
+        return row
+
+
+def _update(store: Store, digest_id: int, **values: object) -> None:
+    with store.session() as s:
+        row = s.get(Digest, digest_id)
+        if row is not None:
+            for key, value in values.items():
+                setattr(row, key, value)
+
+
+def backoff(config: Config, attempts: int) -> timedelta:
+    cfg = config.email
+    return timedelta(seconds=min(cfg.retry_base_seconds * 2 ** max(attempts - 1, 0), cfg.retry_max_seconds))
+
+
+def _on_error(store: Store, config: Config, row: Digest, exc: Exception, now: datetime,
+              report: DigestReport) -> None:
+    """Store what happened on the row, and act on it the way :func:`classify` says."""
+    action, error = classify(exc), f"{exc.__class__.__name__}: {exc}"[:2000]
+    report.errors.append(f"digest {row.id} ({row.channel}, subscriber {row.subscriber_id}): {error}")
+    if action is Action.RETRY_LATER and row.attempts <= config.email.max_retries:
+        wait = (timedelta(seconds=exc.retry_after) if isinstance(exc, RateLimited)
+                else backoff(config, row.attempts))
+        _update(store, row.id, status="pending", next_attempt_at=now + wait, last_error=error)
+        report.retrying += 1
+        return
+    _update(store, row.id, status="failed", last_error=error)
+    report.failed += 1
+    if action is Action.DEACTIVATE_RECIPIENT:
+        if row.channel == "email":  # e.g. 550 no such mailbox: never mail that address again
+            unsubscribe_email(store, row.subscriber_id, f"address refused: {exc}")
+        else:
+            store.deactivate_subscriber(row.subscriber_id, f"telegram: {exc}")
+
+
+# -- sending -------------------------------------------------------------------
+
+
+@dataclass
+class DigestJob:
+    """The collaborators of one run: the store, the config, and the two ways to send."""
+
+    store: Store
+    config: Config
+    smtp: MessageSender | None = None
+    signer: UnsubscribeSigner | None = None
+    send_html: SendHtml | None = None
+
+    def content_of(self, row: Digest, sub: Subscriber, now: datetime) -> DigestContent:
+        return compose(self.store, digest_date=date.fromisoformat(row.digest_date),
+                       period_start=row.period_start or now, period_end=row.period_end or now,
+                       subs=self.store.subscriptions(sub.id), now=row.period_end or now,
+                       max_items=self.config.email.max_briefs, brief_ids=row.brief_ids,
+                       subscriber_name=sub.display_name)
+
+    async def send(self, row: Digest, now: datetime) -> None:
+        sub = self.store.get_subscriber(row.subscriber_id)
+        if sub is None or not sub.active:
+            raise _NotSubscribed("subscriber is gone or inactive")
+        if row.channel == "email":
+            await self._send_email(row, sub, now)
+        else:
+            await self._send_telegram(row, sub, now)
+
+    async def _send_email(self, row: Digest, sub: Subscriber, now: datetime) -> None:
+        if not (sub.email and sub.email_verified) or self.smtp is None or self.signer is None:
+            raise _NotSubscribed("no verified email address any more")
+        message = digest_message(self.config, self.signer, sub, self.content_of(row, sub, now),
+                                 message_id=row.message_id or make_msgid(domain=msgid_domain(self.config.email.from_address)),
+                                 now=now)
+        await self.smtp.send(message)
+
+    async def _send_telegram(self, row: Digest, sub: Subscriber, now: datetime) -> None:
+        if self.send_html is None or sub.telegram_chat_id is None or not sub.digest_telegram:
+            raise _NotSubscribed("no Telegram digest any more")
+        parts = telegram_digest(self.content_of(row, sub, now), zone(sub.timezone))
+        # message_id counts the parts already delivered, so a retry never repeats a part.
+        done = int(row.message_id or 0)
+        for i in range(done, len(parts)):
+            await self.send_html(sub.telegram_chat_id, parts[i])
+            _update(self.store, row.id, message_id=str(i + 1))
+
+
+class _NotSubscribed(BriefingError):
+    """The recipient stopped wanting this digest after it was recorded: drop it, record why."""
+
+
+def digest_message(config: Config, signer: UnsubscribeSigner, sub: Subscriber, content: DigestContent,
+                   *, message_id: str, now: datetime) -> EmailMessage:
+    """The complete email of one digest for one subscriber."""
+    assert sub.email is not None
+    rendered = render_for(config, signer, sub, content)
+    mailto = unsubscribe_mailto(config.email.unsubscribe_mailto or config.email.from_address,
+                                sub.id, signer.token(sub.id, sub.email))
+    return build_message(subject=rendered.subject, text=rendered.text, html=rendered.html,
+                         sender=config.email.from_address, to=sub.email, message_id=message_id, date=now,
+                         unsubscribe=Unsubscribe(url=signer.url(sub.id, sub.email), mailto=mailto))
+
+
+def render_for(config: Config, signer: UnsubscribeSigner, sub: Subscriber, content: DigestContent) -> RenderedDigest:
+    url = signer.url(sub.id, sub.email) if sub.email else None
+    return render_digest(content, recipient=sub.email or f"subscriber {sub.id}", unsubscribe_url=url,
+                         tz=zone(sub.timezone))
+
+
+async def _send_claimed(job: DigestJob, row: Digest, now: datetime, report: DigestReport) -> None:
+    try:
+        await job.send(row, now)
+    except _NotSubscribed as exc:
+        _update(job.store, row.id, status="failed", last_error=str(exc))
+        report.failed += 1
+        return
+    except Exception as exc:  # noqa: BLE001 - classify() decides; one digest must not stop the rest
+        if classify(exc) is Action.FAIL:
+            log.exception("digest %s failed unexpectedly", row.id)
+        _on_error(job.store, job.config, row, exc, now, report)
+        return
+    _update(job.store, row.id, status="sent", sent_at=now, last_error=None)
+    job.store.update_subscriber(row.subscriber_id, last_digest_at=row.period_end)
+    report.sent += 1
+
+
+async def run_digests(job: DigestJob, now: datetime | None = None) -> DigestReport:
+    """Record what is due, then send what is claimable. Safe to call as often as you like."""
+    now = now or datetime.now(timezone.utc)
+    report = DigestReport()
+    record_due(job.store, job.config, now, telegram_on=job.send_html is not None, report=report)
+    channels = tuple(c for c, on in (("email", job.smtp is not None), ("telegram", job.send_html is not None)) if on)
+    if channels:
+        stale = timedelta(seconds=job.config.email.sending_stale_seconds)
+        while (row := claim_next(job.store, channels, now, stale)) is not None:
+            await _send_claimed(job, row, now, report)
+    if report.recorded or report.sent or report.failed or report.retrying:
+        log.info("digests: %s recorded (%s empty), %s sent, %s retrying, %s failed, %s missed",
+                 report.recorded, report.empty, report.sent, report.retrying, report.failed, report.missed)
+    return report
+
+
+async def send_due_digests(app: HasStoreAndConfig, now: datetime | None = None, *,
+                           send_html: SendHtml | None = None, smtp: MessageSender | None = None,
+                           signer: UnsubscribeSigner | None = None) -> DigestReport:
+    """The scheduled job: record and send every digest that is due at ``now`` (default: now).
+
+    Email is sent when ``email.enabled`` (raises :class:`ConfigError` if the unsubscribe secret
+    is unset); Telegram digests when ``send_html(chat_id, html)`` is given (the bot's
+    ``TelegramBot.send_html``).
+    """
+    cfg = app.config.email
+    if cfg.enabled:
+        smtp = smtp or SmtpSender(cfg)
+        signer = signer or UnsubscribeSigner.from_config(cfg)
+    else:
+        smtp = signer = None
+    job = DigestJob(app.store, app.config, smtp=smtp, signer=signer, send_html=send_html)
+    return await run_digests(job, now)

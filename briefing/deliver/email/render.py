@@ -1,0 +1,172 @@
+"""Rendering a digest: HTML and plain-text email, the MIME message, and the Telegram version.
+
+HTML comes from Jinja2 templates shipped in this package with autoescape on, so article text
+can never become markup; links are only ever the stored http(s) URL of an article. The HTML
+has no images at all (nothing remote to load or track) and its CSS is inlined
+(:mod:`briefing.deliver.email.inline`). The plain-text part carries the same stories, in the
+same order, with the same actors and links.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from email.message import EmailMessage
+from email.utils import format_datetime, parseaddr
+from functools import lru_cache
+from urllib.parse import quote, urlsplit
+from zoneinfo import ZoneInfo
+
+from jinja2 import Environment, PackageLoader, StrictUndefined
+
+from briefing.deliver.email.inline import inline_css
+from briefing.deliver.telegram.format import esc, link, split_html
+from briefing.service.digest import DigestContent, DigestItem, OTHER_TOPIC
+
+
+@dataclass(frozen=True)
+class RenderedDigest:
+    subject: str
+    html: str
+    text: str
+
+
+@dataclass(frozen=True)
+class Unsubscribe:
+    """Where a reader unsubscribes: an HTTPS one-click URL and a mailto (RFC 2369, RFC 8058)."""
+
+    url: str
+    mailto: str
+
+
+@lru_cache(maxsize=1)
+def _env() -> Environment:
+    # Autoescape every .html template; the .txt templates are plain text and must stay raw.
+    return Environment(loader=PackageLoader("briefing.deliver.email", "templates"),
+                       autoescape=lambda name: bool(name and name.endswith(".html")),
+                       undefined=StrictUndefined, trim_blocks=False, keep_trailing_newline=True)
+
+
+def safe_url(url: str | None) -> str | None:
+    """Only http(s) links are rendered: a feed can hand us ``javascript:`` or ``data:`` URLs."""
+    if url and urlsplit(url).scheme.lower() in ("http", "https"):
+        return url
+    return None
+
+
+def _when(item: DigestItem, tz: ZoneInfo) -> str:
+    if item.brief.published is None:
+        return ""
+    return item.brief.published.astimezone(tz).strftime("%a %d %b, %H:%M")
+
+
+def _story(item: DigestItem, number: int, tz: ZoneInfo) -> dict[str, object]:
+    b = item.brief
+    meta = " · ".join(m for m in (b.source or "", _when(item, tz)) if m)
+    return {
+        "number": number, "headline": b.headline, "url": safe_url(b.url), "source": b.source or "",
+        "meta": meta, "sources": item.sources, "keywords": ", ".join(item.keyword_hits),
+        "summary": b.summary_text, "actors": b.actors,
+    }
+
+
+def _label(topic: str) -> str:
+    return "Other stories" if topic == OTHER_TOPIC else topic[:1].upper() + topic[1:]
+
+
+def subject_for(content: DigestContent) -> str:
+    n = len(content.items)
+    stories = "no new stories" if n == 0 else f"{n} {'story' if n == 1 else 'stories'}"
+    return f"Your briefing for {content.digest_date:%a %d %b %Y}: {stories}"
+
+
+def _context(content: DigestContent, recipient: str, unsubscribe_url: str | None, tz: ZoneInfo) -> dict[str, object]:
+    numbered = 0
+    sections = []
+    for section in content.sections:
+        stories = []
+        for item in section.items:
+            numbered += 1
+            stories.append(_story(item, numbered, tz))
+        sections.append({"label": _label(section.topic), "stories": stories})
+    n = len(content.items)
+    count_text = f"{n} {'story' if n == 1 else 'stories'} since {content.period_start.astimezone(tz):%a %H:%M}"
+    top = content.items[0].brief.headline if content.items else "No new stories today"
+    return {
+        "subject": subject_for(content), "date_long": f"{content.digest_date:%A %-d %B %Y}",
+        "count_text": count_text, "greeting": f"for {content.subscriber_name}" if content.subscriber_name else "",
+        "preheader": top, "sections": sections, "omitted": content.omitted,
+        "recipient": recipient, "unsubscribe_url": unsubscribe_url,
+    }
+
+
+def render_digest(content: DigestContent, *, recipient: str, unsubscribe_url: str | None,
+                  tz: ZoneInfo) -> RenderedDigest:
+    """The subject, inlined HTML and plain text of one digest."""
+    ctx = _context(content, recipient, unsubscribe_url, tz)
+    html = inline_css(_env().get_template("digest.html").render(ctx))
+    text = _env().get_template("digest.txt").render(ctx)
+    return RenderedDigest(subject=str(ctx["subject"]), html=html, text=text)
+
+
+def render_code(code: str, ttl_minutes: float) -> str:
+    return _env().get_template("code.txt").render(code=code, ttl_minutes=f"{ttl_minutes:g}")
+
+
+def msgid_domain(address: str) -> str:
+    """The domain for Message-IDs (RFC 5322 section 3.6.4): the From address's domain."""
+    return (parseaddr(address)[1] or address).rpartition("@")[2] or "localhost"
+
+
+def build_message(*, subject: str, text: str, html: str | None, sender: str, to: str,
+                  message_id: str, date: datetime, unsubscribe: Unsubscribe | None = None) -> EmailMessage:
+    """A standards-conforming message (RFC 5322 headers; multipart/alternative when ``html``).
+
+    With ``unsubscribe`` it carries ``List-Unsubscribe`` (RFC 2369) with both a mailto and the
+    HTTPS URL, and ``List-Unsubscribe-Post: List-Unsubscribe=One-Click`` (RFC 8058), which lets
+    mail providers show an unsubscribe button that POSTs to the URL.
+    """
+    msg = EmailMessage()
+    msg["From"] = sender
+    msg["To"] = to
+    msg["Subject"] = subject
+    msg["Date"] = format_datetime(date)
+    msg["Message-ID"] = message_id
+    # RFC 3834: an automatic message; vacation responders must not answer it.
+    msg["Auto-Submitted"] = "auto-generated"
+    if unsubscribe is not None:
+        msg["List-Unsubscribe"] = f"<{unsubscribe.mailto}>, <{unsubscribe.url}>"
+        msg["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+    msg.set_content(text)
+    if html is not None:
+        msg.add_alternative(html, subtype="html")
+    return msg
+
+
+def unsubscribe_mailto(address: str, subscriber_id: int, token: str) -> str:
+    """mailto: URI (RFC 6068) whose subject identifies the subscriber for whoever reads that box."""
+    addr_spec = parseaddr(address)[1] or address  # "Name <a@b>" -> "a@b"
+    return f"mailto:{addr_spec}?subject={quote(f'unsubscribe {subscriber_id} {token}')}"
+
+
+def telegram_digest(content: DigestContent, tz: ZoneInfo) -> list[str]:
+    """The digest as Telegram HTML messages (split at paragraph boundaries when too long)."""
+    parts = [f"<b>Your briefing for {esc(f'{content.digest_date:%a %d %b %Y}')}</b>"]
+    if content.is_empty:
+        parts.append("No new stories matched your subscriptions since your last digest.")
+    number = 0
+    for section in content.sections:
+        parts.append(f"<b>{esc(_label(section.topic).upper())}</b>")
+        for item in section.items:
+            number += 1
+            story = _story(item, number, tz)
+            lines = [f"<b>{number}. {esc(item.brief.headline)}</b>", esc(item.brief.summary_text)]
+            lines += [f"• <b>{esc(a.name)}</b> — {esc(a.position)}" for a in item.brief.actors]
+            meta = str(story["meta"]) + (f" · {item.sources} sources" if item.sources > 1 else "")
+            tail = f"<i>{esc(meta)}</i>" if meta else ""
+            if story["url"]:
+                tail += (" · " if tail else "") + link(str(story["url"]), "Read")
+            parts.append("\n".join(line for line in [*lines, tail] if line))
+    if content.omitted:
+        parts.append(f"<i>{content.omitted} more matching stories were left out.</i>")
+    return split_html("\n\n".join(parts))
