@@ -33,6 +33,8 @@ from briefing.store.schema import Delivery, utcnow
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
+# Time kept back from service.shutdown_timeout_seconds for the process to exit after stop().
+EXIT_MARGIN_SECONDS = 2.0
 JobFunc = Callable[[], Awaitable[str | None]]  # returns an error to record, or None
 
 
@@ -148,14 +150,16 @@ class Service:
         """Stop taking work, let in-flight jobs finish (or cancel them), release what they held.
 
         Bounded by ``service.shutdown_timeout_seconds``: in-flight jobs get most of it, the
-        connections the rest.
+        connections the rest, and a margin is left for the interpreter's own exit (unloading
+        torch and spaCy takes about a second).
         """
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + self.cfg.shutdown_timeout_seconds
+        timeout = self.cfg.shutdown_timeout_seconds
+        budget = timeout - min(EXIT_MARGIN_SECONDS, timeout / 4)
+        deadline = asyncio.get_running_loop().time() + budget
         self.stopping.set()
         if self.scheduler.running:
             self.scheduler.pause()  # no new runs; shutdown() would cancel the running ones
-        await self._finish_jobs(self.cfg.shutdown_timeout_seconds * 0.6)
+        await self._finish_jobs(budget * 0.6)
         await self._step("release claimed deliveries", self._release_claimed(), deadline)
         if self.bot is not None:
             await self._step("stop the Telegram bot", self.bot.stop(), deadline)
@@ -283,7 +287,9 @@ class Service:
             try:
                 error = await func()
             except asyncio.CancelledError:
-                raise
+                # Only shutdown cancels jobs; what the job held is released by stop().
+                log.info("job %s interrupted by shutdown", name)
+                return
             except Exception as exc:  # noqa: BLE001 - one failing job must not stop the service
                 error = f"{type(exc).__name__}: {exc}"
                 log.error("job %s failed: %s", name, error, exc_info=not isinstance(exc, BriefingError))

@@ -1,0 +1,135 @@
+"""The running service in-process: polling on schedule, back-off, restarts, no overlapping jobs."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import threading
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+from briefing.config import Config
+from briefing.models import Brief
+from briefing.service import App
+from briefing.service.runner import Service
+from briefing.service.scheduler import job_records, next_poll_time
+from briefing.store import Store
+from briefing.store.schema import utcnow
+from briefing.summarise import Document, Engine
+from tests.service.conftest import NewsSite, eventually, running, service_config
+
+
+def service(config: Config, engine: Engine) -> Service:
+    return Service(config, app=App(config, engine=engine), rng=random.Random(1))
+
+
+def headlines(store: Store) -> list[str]:
+    return sorted(b.headline for _, b in store.list_briefs())
+
+
+async def test_a_new_story_in_the_feed_becomes_a_brief(tmp_path: Path, news: NewsSite, engine: Engine) -> None:
+    news.publish("Harbour plan approved", "the harbour")
+    config = service_config(tmp_path, news, interval_minutes=0.02)  # a poll every 1.2 s
+    async with running(service(config, engine)) as svc:
+        store = svc.app.store
+        await eventually(lambda: store.count_briefs() == 1, what="the first brief")
+        news.publish("Tram line extended", "the tram line")
+        await eventually(lambda: store.count_briefs() == 2, what="the second story's brief")
+        assert store.count_articles() == 2  # polled several times, stored once each
+        jobs = {j.name: j for j in await asyncio.to_thread(job_records, store)}
+    assert jobs["poll:local-news"].last_error is None
+    assert jobs["poll:local-news"].last_run_at is not None
+    assert len(news.hits) >= 2
+
+
+async def test_a_failing_source_is_retried_with_back_off_then_recovers(
+        tmp_path: Path, news: NewsSite, engine: Engine) -> None:
+    news.status = 500
+    news.publish("Bridge reopens", "the bridge")
+    config = service_config(tmp_path, news, ingest={"retry_base_seconds": 0.4})
+    async with running(service(config, engine)) as svc:
+        store = svc.app.store
+        await eventually(lambda: len(news.hits) >= 3, what="three failed polls")
+        src = await asyncio.to_thread(store.get_source, "local-news")
+        assert src is not None and src.consecutive_failures >= 2 and "500" in (src.last_error or "")
+        gaps = [b - a for a, b in zip(news.hits, news.hits[1:])]
+        assert gaps[1] > gaps[0] * 1.5, gaps  # 0.4 s, then 0.8 s: exponential back-off
+        news.status = 200
+        await eventually(lambda: store.count_briefs() == 1, what="a brief once the feed recovers")
+        src = await asyncio.to_thread(store.get_source, "local-news")
+    assert src is not None and src.last_error is None and src.consecutive_failures == 0
+
+
+async def test_a_restart_carries_on_without_polling_early_or_duplicating(
+        tmp_path: Path, news: NewsSite, engine: Engine) -> None:
+    news.publish("Council budget passes", "the budget")
+    config = service_config(tmp_path, news, interval_minutes=60)
+    async with running(service(config, engine)) as svc:
+        await eventually(lambda: svc.app.store.count_briefs() == 1, what="the brief")
+    assert len(news.hits) == 1
+
+    # Restarted within the source's interval: its stored next poll is honoured.
+    async with running(service(config, engine)):
+        await asyncio.sleep(1.5)
+    assert len(news.hits) == 1
+
+    # Restarted after downtime longer than the interval: polled at once, nothing stored twice.
+    store = Store.open(config.db_url)
+    store.record_poll_success("local-news", etag=None, last_modified=None,
+                              next_poll_at=utcnow() - timedelta(hours=2))
+    async with running(service(config, engine)) as svc:
+        await eventually(lambda: len(news.hits) == 2, what="the overdue poll")
+        await asyncio.sleep(0.5)
+    assert store.count_articles() == 1 and store.count_briefs() == 1
+    store.close()
+
+
+class SlowEngine:
+    """The real engine, slowed down, counting how many calls overlap."""
+
+    def __init__(self, inner: Engine, delay: float) -> None:
+        self.inner, self.delay = inner, delay
+        self.name, self.model, self.version = inner.name, inner.model, inner.version
+        self.active = self.max_active = 0
+        self._lock = threading.Lock()
+
+    def summarise(self, doc: Document) -> Brief:
+        with self._lock:
+            self.active += 1
+            self.max_active = max(self.max_active, self.active)
+        try:
+            threading.Event().wait(self.delay)
+            return self.inner.summarise(doc)
+        finally:
+            with self._lock:
+                self.active -= 1
+
+    def summarise_many(self, docs: list[Document]) -> list[Brief]:
+        return [self.summarise(d) for d in docs]
+
+
+async def test_a_slow_job_never_runs_twice_at_once(tmp_path: Path, news: NewsSite, engine: Engine) -> None:
+    for i in range(4):
+        news.publish(f"Story number {i}", f"subject {i}")
+    slow = SlowEngine(engine, 0.3)
+    config = service_config(tmp_path, news, service={"summarise_interval_seconds": 0.05,
+                                                     "summarise_batch_size": 2})
+    svc = Service(config, app=App(config, engine=slow))  # type: ignore[arg-type]
+    async with running(svc):
+        for _ in range(20):  # due every 50 ms and kicked repeatedly while it runs
+            svc.kick("summarise")
+            await asyncio.sleep(0.05)
+        await eventually(lambda: svc.app.store.count_briefs() == 4, what="all four briefs")
+    assert slow.max_active == 1
+
+
+def test_next_poll_honours_the_stored_time_and_adds_bounded_jitter() -> None:
+    now = datetime(2026, 3, 29, 0, 30, tzinfo=timezone.utc)
+    later = now + timedelta(minutes=20)
+    assert next_poll_time(later, now, 0) == later
+    assert next_poll_time(None, now, 0) == now  # never polled: poll now
+    assert next_poll_time(now - timedelta(days=1), now, 0) == now  # overdue: now, not in the past
+    rng = random.Random(7)
+    times = [next_poll_time(later, now, 30, rng) for _ in range(200)]
+    assert all(later <= t <= later + timedelta(seconds=30) for t in times)
+    assert len({t for t in times}) > 100  # spread, not one fixed offset
