@@ -242,3 +242,25 @@ def test_cleaning_keeps_long_paragraphs_that_mention_trigger_words() -> None:
             "their views on the cookie factory closure in a public consultation lasting several weeks " * 2)
     _, text = clean_article("Title\n\n" + para + "\n\nShare this on Facebook")
     assert text == " ".join(para.split())
+
+
+def test_page_source_with_conditional_get(tmp_path: Path, http_server: LocalHTTPServer, sqlite_store: Store) -> None:
+    page = html_page("Council backs bridge", article_text("the new bridge"))
+
+    def handler(req: Request) -> Response:
+        if req.headers.get("if-modified-since") == "Thu, 19 Nov 2026 08:00:00 GMT":
+            return Response(b"", 304)
+        return Response(page, headers={"Last-Modified": "Thu, 19 Nov 2026 08:00:00 GMT",
+                                       "Content-Type": "text/html; charset=utf-8"})
+
+    http_server.route("/story", handler)
+    cfg = make_config(tmp_path, sources=[{"name": "p", "kind": "page", "url": http_server.url("/story?utm_campaign=x")}])
+    ing = ingester(cfg, sqlite_store)
+    assert ing.poll_all(force=True)[0].added == 1
+    assert ing.poll_all(force=True)[0].not_modified
+    article = sqlite_store.pending_articles()[0]
+    assert article.title == "Council backs bridge" and article.url == http_server.url("/story")
+    http_server.route("/story", Response(b"<html><body><nav>Home</nav></body></html>"))
+    sqlite_store.record_poll_success("p", etag=None, last_modified=None, next_poll_at=utcnow())
+    report = ing.poll_all()[0]
+    assert report.error and "not an article" in report.error

@@ -190,6 +190,7 @@ def _position(verb: Token, subject: Token) -> str:
     text = re.sub(r"\s+([,.;:!?])", r"\1", text).strip(" ,;:-")
     text = re.sub(r"\"|(?<![A-Za-z])'|'(?![A-Za-z])", "", text)  # quote marks, not apostrophes
     text = re.sub(r",\s*$", "", text).rstrip(".")
+    text = re.sub(r"^(\w+),\s+", r"\1: ", text)  # 'says, We don't want' -> 'says: We don't want'
     parts = text.split()
     if len(parts) > MAX_POSITION_WORDS:
         cut = " ".join(parts[:MAX_POSITION_WORDS])
