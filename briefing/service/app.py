@@ -63,10 +63,8 @@ class App:
         return self.ingester.poll_all(force=force, progress=progress)
 
     def topics_for(self, article: Article) -> list[str]:
-        if article.source_id is None:
-            return []
-        src = next((s for s in self.store.list_sources() if s.id == article.source_id), None)
-        return list(src.topics) if src else []
+        """A brief's topics are its source's topics (``sources[].topics``)."""
+        return self.store.source_topics(article.source_id) if article.source_id is not None else []
 
     def summarise_article(self, article: Article) -> tuple[int, Brief, bool]:
         """Brief one stored article; a brief for the same text, model and version is reused."""

@@ -81,6 +81,10 @@ class Store:
                 q = q.where(Source.active.is_(True))
             return list(s.scalars(q))
 
+    def source_topics(self, source_id: int) -> list[str]:
+        with self.session() as s:
+            return list(s.scalar(select(Source.topics).where(Source.id == source_id)) or [])
+
     def set_source_active(self, name: str, active: bool) -> bool:
         with self.session() as s:
             res = s.execute(update(Source).where(Source.name == name).values(active=active))
