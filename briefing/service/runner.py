@@ -19,11 +19,14 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
+from aiohttp import web
 from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy import update
 
 from briefing.config import Config, SourceConfig, secret
-from briefing.errors import BriefingError, ConfigError
+from briefing.deliver.email import UnsubscribeSigner, send_due_digests, unsubscribe_app
+from briefing.deliver.telegram import TelegramBot
+from briefing.errors import BriefingError
 from briefing.service.app import App
 from briefing.service.lease import SenderLease
 from briefing.service.scheduler import build_scheduler, clear_next_runs, next_poll_time, record_job_run
@@ -105,8 +108,10 @@ class Service:
         self.rng = rng or random.Random()
         self.started_at = utcnow()
         self.stopping = asyncio.Event()
-        self.bot: Any = None
-        self._http: Any = None  # aiohttp AppRunner of the unsubscribe endpoint
+        self.bot: TelegramBot | None = None
+        self._http: web.AppRunner | None = None  # serves the unsubscribe endpoint
+        # Built now: an unset unsubscribe secret is a start-up error, not a failure per digest.
+        self.signer = UnsubscribeSigner.from_config(config.email) if config.email.enabled else None
         self._threads = DaemonThreads()
         self._running: dict[str, asyncio.Task[None]] = {}
         self._again: set[str] = set()
@@ -144,7 +149,8 @@ class Service:
         await self._add_jobs()
         self.scheduler.start()
         log.info("briefing is running: %d job(s)%s", len(self.scheduler.get_jobs()),
-                 " (dry run: nothing is sent)" if self.dry_run else "")
+                 " (dry run: nothing is sent; digests are not recorded, `briefing digest preview` "
+                 "shows them)" if self.dry_run else "")
 
     async def stop(self) -> None:
         """Stop taking work, let in-flight jobs finish (or cancel them), release what they held.
@@ -210,33 +216,16 @@ class Service:
         tg = self.config.telegram
         if not tg.enabled:
             return
-        token = secret(tg.token_env)
-        if token is None and not self.dry_run:
-            raise ConfigError(f"telegram.enabled is true but ${tg.token_env} is not set "
-                              "(set it, or use --dry-run to log what would be sent)")
-        try:
-            from briefing.deliver.telegram import TelegramBot
-        except ModuleNotFoundError as exc:
-            if exc.name != "briefing.deliver.telegram":
-                raise
-            log.warning("Telegram delivery is not available in this build; briefs are queued, not sent")
-            return
-        self.bot = TelegramBot(self.app, tg, token=token, dry_run=self.dry_run or token is None)
+        # Without a token and without --dry-run the bot raises a ConfigError naming the variable.
+        self.bot = TelegramBot(self.app, tg, token=secret(tg.token_env), dry_run=self.dry_run)
         await self.bot.start()
 
     async def _start_http(self) -> None:
         """Serve the one-click unsubscribe endpoint of email digests (RFC 8058)."""
         email = self.config.email
-        if not email.enabled:
+        if self.signer is None:
             return
-        try:
-            from briefing.deliver.email import unsubscribe_app
-        except ImportError:
-            log.warning("the email unsubscribe endpoint is not available in this build")
-            return
-        from aiohttp import web
-
-        runner = web.AppRunner(unsubscribe_app(self.app))
+        runner = web.AppRunner(unsubscribe_app(self.app.store, self.signer))
         await runner.setup()
         try:
             await web.TCPSite(runner, email.http_listen, email.http_port).start()
@@ -354,23 +343,44 @@ class Service:
         return None
 
     async def deliver(self) -> str | None:
-        if not await self.blocking(self.lease.hold):
+        """Send pending Telegram deliveries; the bot records each outcome and its retry time."""
+        if self.bot is None or not await self.blocking(self.lease.hold):
             return None
         report = await self.bot.drain_deliveries(limit=self.cfg.deliver_batch_size)
-        log.debug("deliveries: %s", report)
-        return None
+        if report.sent or report.failed or report.retry_later or report.deactivated:
+            log.info("Telegram: %d sent, %d to retry, %d failed, %d subscriber(s) deactivated",
+                     report.sent, report.retry_later, report.failed, report.deactivated)
+        for error in report.errors[:5]:
+            log.warning("Telegram: %s", error)
+        if report.claimed >= self.cfg.deliver_batch_size:
+            self.kick("deliver")  # more are waiting: carry on right after this run
+        return _summary(report.errors)
 
     def _sends_digests(self) -> bool:
-        return False  # until the email digest library lands
+        # A dry run records no digests: a digest marked sent in a dry run would never go out.
+        return not self.dry_run and (self.config.email.enabled or self.bot is not None)
 
     async def send_digests(self) -> str | None:
+        """Record and send the digests that are due by each subscriber's local time."""
         if not await self.blocking(self.lease.hold):
             return None
-        return None
+        send_html = self.bot.send_html if self.bot is not None else None
+        report = await send_due_digests(self.app, send_html=send_html, signer=self.signer)
+        for error in report.errors[:5]:
+            log.warning("digest: %s", error)
+        return _summary(report.errors)
 
     async def renew_lease(self) -> str | None:
         await self.blocking(self.lease.hold)
         return None
+
+
+def _summary(errors: list[str]) -> str | None:
+    """The error a job records: the first one, and how many more there were."""
+    if not errors:
+        return None
+    more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+    return errors[0] + more
 
 
 def run_service(config: Config, *, dry_run: bool = False) -> int:

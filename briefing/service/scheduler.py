@@ -28,7 +28,7 @@ from sqlalchemy import select
 
 from briefing.config import ServiceConfig
 from briefing.store import Store
-from briefing.store.schema import JobState, utcnow
+from briefing.store.schema import JobState
 
 
 def build_scheduler(cfg: ServiceConfig) -> AsyncIOScheduler:
