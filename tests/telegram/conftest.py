@@ -104,3 +104,12 @@ async def until(predicate: Callable[[], bool], timeout: float = 5.0) -> None:
     async with asyncio.timeout(timeout):
         while not predicate():
             await asyncio.sleep(0.02)
+
+
+async def ask(botapi: BotAPIServer, chat_id: int, text: str, *, user_id: int | None = None,
+              replies: int = 1, reply_to: dict[str, Any] | None = None) -> str:
+    """Send ``text`` as a user and return the bot's answer(s) as the user sees them."""
+    before = len(botapi.sent(chat_id))
+    botapi.push_message(chat_id, text, user_id=user_id, reply_to=reply_to)
+    await botapi.wait_for("sendMessage", before + replies, chat_id=chat_id)
+    return "\n\n".join(botapi.texts(chat_id)[before:])

@@ -65,8 +65,10 @@ class DeliverySender:
                  concurrency: int = 16, clock: Callable[[], datetime] = utcnow) -> None:
         self.store, self.config = store, config
         self._send_html, self._send_plain = send_html, send_plain
-        self._concurrency = concurrency
-        self._clock = clock
+        # Sends in flight at once (each waits its turn in the flood limiter); a stop lets these
+        # finish and releases the rest of the batch.
+        self.concurrency = concurrency
+        self.clock = clock
         self.stopping = False
 
     async def drain(self, limit: int = 1000) -> DrainReport:
@@ -75,7 +77,7 @@ class DeliverySender:
         started = time.monotonic()
         while report.claimed < limit and not self.stopping:
             batch = await asyncio.to_thread(self.store.claim_deliveries, CHANNEL,
-                                            limit=min(BATCH, limit - report.claimed), now=self._clock())
+                                            limit=min(BATCH, limit - report.claimed), now=self.clock())
             if not batch:
                 break
             report.claimed += len(batch)
@@ -89,7 +91,7 @@ class DeliverySender:
         by_subscriber: dict[int, list[Delivery]] = {}
         for d in batch:
             by_subscriber.setdefault(d.subscriber_id, []).append(d)
-        gate = asyncio.Semaphore(self._concurrency)
+        gate = asyncio.Semaphore(self.concurrency)
 
         async def run(group: list[Delivery]) -> None:
             async with gate:
@@ -146,7 +148,7 @@ class DeliverySender:
         if action is Action.RETRY_LATER and delivery.attempts < max(1, self.config.max_retries):
             delay = error.retry_after if isinstance(error, RateLimited) else self.backoff(delivery.attempts)
             await asyncio.to_thread(self.store.mark_delivery_retry, delivery.id, text,
-                                    self._clock() + timedelta(seconds=delay))
+                                    self.clock() + timedelta(seconds=delay))
             report.retry_later += 1
             return
         if action is Action.FAIL:
