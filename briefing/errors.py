@@ -59,6 +59,10 @@ class BlockedURLError(FetchError, PermissionError):
     retryable = False
 
 
+class TooManyRedirects(BlockedURLError):
+    """A fetch was redirected more often than ``ingest.max_redirects`` allows."""
+
+
 class ParseError(BriefingError, ValueError):
     """A feed, page or file could not be parsed into articles."""
 

@@ -24,7 +24,8 @@ from urllib.parse import unquote, urljoin, urlsplit, urlunsplit
 import httpx
 
 from briefing.config import IngestConfig
-from briefing.errors import BlockedURLError, FetchError, FetchTimeout, HTTPStatusError, TooLargeError
+from briefing.errors import (BlockedURLError, FetchError, FetchTimeout, HTTPStatusError, TooLargeError,
+                             TooManyRedirects)
 
 Resolver = Callable[[str, int], list[str]]
 IPPolicy = Callable[[ipaddress.IPv4Address | ipaddress.IPv6Address], bool]
@@ -135,7 +136,7 @@ class Fetcher:
                     raise BlockedURLError(f"{url}: redirected to a non-http(s) URL")
                 continue
             return self._finish(current, response)
-        raise BlockedURLError(f"{url}: more than {self.cfg.max_redirects} redirects")
+        raise TooManyRedirects(f"{url}: more than {self.cfg.max_redirects} redirects")
 
     # -- internals ---------------------------------------------------------
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import AsyncIterator, Callable, Iterator
 from datetime import datetime, timezone
 from pathlib import Path
@@ -12,6 +13,7 @@ import pytest
 
 from briefing.config import Config
 from briefing.deliver.telegram import TelegramBot
+from briefing.ingest.fetch import Fetcher, IPPolicy, Resolver, is_public_ip, system_resolver
 from briefing.models import Actor, ArticleDraft, Brief
 from briefing.service.app import App
 from briefing.summarise import Engine, build_engine
@@ -25,11 +27,12 @@ SOURCES = [
 ]
 
 
-def telegram_config(tmp_path: Path, botapi: BotAPIServer, **telegram: Any) -> Config:
+def telegram_config(tmp_path: Path, botapi: BotAPIServer, ingest: dict[str, Any] | None = None,
+                    **telegram: Any) -> Config:
     """Fast limits: no per-chat spacing, a high overall rate, no back-off sleeps."""
     tg = {"enabled": True, "base_url": botapi.base_url, "admins": [ADMIN], "per_chat_interval_seconds": 0,
           "messages_per_second": 1000, "retry_base_seconds": 0, "max_retries": 3, **telegram}
-    return make_config(tmp_path, telegram=tg, sources=SOURCES)
+    return make_config(tmp_path, telegram=tg, sources=SOURCES, ingest=ingest or {})
 
 
 @pytest.fixture(scope="session")
@@ -49,9 +52,12 @@ async def botapi() -> AsyncIterator[BotAPIServer]:
 def make_app(tmp_path: Path, botapi: BotAPIServer, engine: Engine) -> Iterator[Callable[..., App]]:
     apps: list[App] = []
 
-    def make(**telegram: Any) -> App:
-        config = telegram_config(tmp_path, botapi, **telegram)
-        app = App(config, engine=engine)
+    def make(*, ingest: dict[str, Any] | None = None, resolver: Resolver | None = None,
+             ip_allowed: IPPolicy | None = None, **telegram: Any) -> App:
+        """An App on SQLite; ``resolver``/``ip_allowed`` go to its fetcher (SSRF tests)."""
+        config = telegram_config(tmp_path, botapi, ingest, **telegram)
+        fetcher = Fetcher(config.ingest, resolver=resolver or system_resolver, ip_allowed=ip_allowed or is_public_ip)
+        app = App(config, engine=engine, fetcher=fetcher)
         app.store.sync_sources(config.sources)
         apps.append(app)
         return app
@@ -113,3 +119,14 @@ async def ask(botapi: BotAPIServer, chat_id: int, text: str, *, user_id: int | N
     botapi.push_message(chat_id, text, user_id=user_id, reply_to=reply_to)
     await botapi.wait_for("sendMessage", before + replies, chat_id=chat_id)
     return "\n\n".join(botapi.texts(chat_id)[before:])
+
+
+@contextlib.asynccontextmanager
+async def running(app: App, **kwargs: Any) -> AsyncIterator[TelegramBot]:
+    """A bot for ``app`` polling the fake server, stopped afterwards."""
+    b = TelegramBot(app, app.config.telegram, token=TOKEN, extra_commands=[], **kwargs)
+    await b.start()
+    try:
+        yield b
+    finally:
+        await b.stop()

@@ -26,6 +26,7 @@ from briefing.errors import (
     ParseError,
     SummariseError,
     TooLargeError,
+    TooManyRedirects,
 )
 from briefing.ingest import Fetcher
 from briefing.ingest.extract import charset_of, decode, extract_html
@@ -81,6 +82,8 @@ def text_document(text: str) -> Document:
 
 def explain(exc: BaseException, config: Config) -> str:
     """A failure in plain words for the user (the technical reason goes to the log)."""
+    if isinstance(exc, TooManyRedirects):
+        return f"That link redirects too many times (more than {config.ingest.max_redirects})."
     if isinstance(exc, BlockedURLError):
         return ("That link is not allowed: I only read public http(s) web pages, "
                 "not local, private or internal addresses.")
