@@ -3,7 +3,9 @@
 The blocking stages (SQLAlchemy, httpx, the model) run in worker threads; the event
 loop only schedules, talks to Telegram and serves the unsubscribe endpoint. Every job
 is idempotent against the database, so a restart carries on where the last run stopped.
-Only the holder of the ``sender`` lease sends (see :mod:`briefing.service.lease`).
+Only the holder of the ``sender`` lease works (see :mod:`briefing.service.lease`): a second
+instance started by accident on the same database stands by, polling no feed twice and
+sending nothing, and takes over when the holder stops or dies.
 """
 
 from __future__ import annotations
@@ -144,6 +146,8 @@ class Service:
         await self.blocking(store.sync_sources, self.config.sources)
         # Load the model now: a missing model is a start-up error, not a failure per job.
         await self.blocking(lambda: self.app.engine)
+        if not await self.blocking(self.lease.hold):
+            log.warning("another instance is running on this database: standing by until it stops")
         await self._start_bot()
         await self._start_http()
         await self._add_jobs()
@@ -159,6 +163,8 @@ class Service:
         connections the rest, and a margin is left for the interpreter's own exit (unloading
         torch and spaCy takes about a second).
         """
+        if self.stopping.is_set():
+            return  # already stopped (or stopping): stop() is idempotent
         timeout = self.cfg.shutdown_timeout_seconds
         budget = timeout - min(EXIT_MARGIN_SECONDS, timeout / 4)
         deadline = asyncio.get_running_loop().time() + budget
@@ -173,7 +179,8 @@ class Service:
             await self._step("stop the HTTP endpoint", self._http.cleanup(), deadline)
         if self.scheduler.running:
             self.scheduler.shutdown(wait=False)
-        await self._step("record job state", self.blocking(clear_next_runs, self.app.store), deadline)
+        if self.lease.held:
+            await self._step("record job state", self.blocking(clear_next_runs, self.app.store), deadline)
         await self._step("release the lease", self.blocking(self.lease.release), deadline)
         if self._threads.busy:
             log.warning("abandoning %d blocking call(s) still running; their items stay pending",
@@ -256,18 +263,20 @@ class Service:
             self._add("deliver", self.deliver, IntervalTrigger(seconds=self.cfg.deliver_interval_seconds), now)
         if self._sends_digests():
             self._add("digests", self.send_digests, IntervalTrigger(seconds=self.cfg.digest_check_seconds), now)
-        if self.bot is not None or self._sends_digests():
-            # Renew well inside the lease's lifetime, so the holder never lapses between sends.
-            self._add("lease", self.renew_lease, IntervalTrigger(seconds=self.cfg.lease_seconds / 3), now)
+        # Renewed well inside its lifetime, so the holder never lapses between jobs; a standby
+        # instance takes over within a third of the lease after the holder's lease ends.
+        self._add("lease", self.keep_lease, IntervalTrigger(seconds=self.cfg.lease_seconds / 3), now,
+                  gated=False)
 
-    def _add(self, name: str, func: JobFunc, trigger: IntervalTrigger, first: datetime) -> None:
-        self.scheduler.add_job(self._wrap(name, func), trigger, id=name, name=name, next_run_time=first)
+    def _add(self, name: str, func: JobFunc, trigger: IntervalTrigger, first: datetime, *,
+             gated: bool = True) -> None:
+        self.scheduler.add_job(self._wrap(name, func, gated), trigger, id=name, name=name, next_run_time=first)
 
-    def _wrap(self, name: str, func: JobFunc) -> Callable[[], Awaitable[None]]:
-        """Run a job: skip while stopping, catch and record its error, note its state in the DB."""
+    def _wrap(self, name: str, func: JobFunc, gated: bool) -> Callable[[], Awaitable[None]]:
+        """Run a job: skip while stopping or standing by, catch and record its error, note its state."""
 
         async def job() -> None:
-            if self.stopping.is_set():
+            if self.stopping.is_set() or (gated and not await self.active()):
                 return
             task = asyncio.current_task()
             assert task is not None
@@ -284,7 +293,8 @@ class Service:
                 log.error("job %s failed: %s", name, error, exc_info=not isinstance(exc, BriefingError))
             finally:
                 self._running.pop(name, None)
-            await self._record(name, started, error)
+            if self.lease.held:  # a standby's jobs did nothing worth recording
+                await self._record(name, started, error)
             if name in self._again:
                 self._again.discard(name)
                 self.kick(name)
@@ -344,7 +354,7 @@ class Service:
 
     async def deliver(self) -> str | None:
         """Send pending Telegram deliveries; the bot records each outcome and its retry time."""
-        if self.bot is None or not await self.blocking(self.lease.hold):
+        if self.bot is None:
             return None
         report = await self.bot.drain_deliveries(limit=self.cfg.deliver_batch_size)
         if report.sent or report.failed or report.retry_later or report.deactivated:
@@ -362,17 +372,28 @@ class Service:
 
     async def send_digests(self) -> str | None:
         """Record and send the digests that are due by each subscriber's local time."""
-        if not await self.blocking(self.lease.hold):
-            return None
         send_html = self.bot.send_html if self.bot is not None else None
         report = await send_due_digests(self.app, send_html=send_html, signer=self.signer)
         for error in report.errors[:5]:
             log.warning("digest: %s", error)
         return _summary(report.errors)
 
-    async def renew_lease(self) -> str | None:
-        await self.blocking(self.lease.hold)
+    async def active(self) -> bool:
+        """Take or renew the lease: whether this instance may work now."""
+        was = self.lease.held
+        held = await self.blocking(self.lease.hold)
+        if held and not was:
+            await self._resync_polls()
+        return held
+
+    async def keep_lease(self) -> str | None:
+        await self.active()
         return None
+
+    async def _resync_polls(self) -> None:
+        """On taking over from another instance: poll each source when its stored time says."""
+        for row in await self.blocking(self.app.store.list_sources, active_only=True):
+            self._reschedule(f"poll:{row.name}", row.next_poll_at)
 
 
 def _summary(errors: list[str]) -> str | None:

@@ -1,0 +1,118 @@
+"""The whole service as a user runs it: ``briefing run`` against a local feed, Bot API and SMTP server."""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Callable, Iterator
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import httpx
+import pytest
+from aiosmtpd.controller import Controller
+
+from briefing.store import Store
+from briefing.store.schema import Subscriber
+from tests.email.conftest import Mailbox, free_port
+from tests.service.conftest import NewsSite, ServiceProcess, write_config
+from tests.telegram.botapi_server import TOKEN, BotAPIServer, ThreadedBotAPIServer
+
+CHAT = 777
+READER = "reader@example.org"
+TZ = "Europe/Berlin"
+SHUTDOWN_SECONDS = 5
+
+
+@pytest.fixture
+def botapi() -> Iterator[BotAPIServer]:
+    threaded = ThreadedBotAPIServer()
+    server = threaded.start()
+    yield server
+    threaded.stop()
+
+
+@pytest.fixture
+def mailbox() -> Iterator[tuple[Mailbox, int]]:
+    box, port = Mailbox(), free_port()
+    controller = Controller(box, hostname="127.0.0.1", port=port)
+    controller.start()
+    yield box, port
+    controller.stop()
+
+
+def wait_until(check: Callable[[], object], proc: ServiceProcess, what: str, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not check():
+        if proc.proc.poll() is not None or time.monotonic() > deadline:
+            raise AssertionError(f"no {what} (exit {proc.proc.returncode}); service log:\n{proc.log}")
+        time.sleep(0.1)
+
+
+def test_briefing_run_delivers_a_new_story_to_telegram_and_the_days_digest_by_email(
+        tmp_path: Path, news: NewsSite, botapi: BotAPIServer, mailbox: tuple[Mailbox, int]) -> None:
+    box, smtp_port = mailbox
+    http_port = free_port()
+    config = write_config(tmp_path / "config.yaml", {
+        "data_dir": str(tmp_path / "data"),
+        "sources": [{"name": "city-desk", "kind": "feed", "url": news.feed_url, "topics": ["city"],
+                     "interval_minutes": 0.02}],  # a poll every 1.2 s
+        "ingest": {"per_host_delay_seconds": 0},
+        "telegram": {"enabled": True, "base_url": botapi.base_url, "per_chat_interval_seconds": 0},
+        "email": {"enabled": True, "smtp_host": "127.0.0.1", "smtp_port": smtp_port, "security": "none",
+                  "from_address": "Briefing <briefing@news.example>", "http_port": http_port,
+                  "unsubscribe_base_url": f"http://127.0.0.1:{http_port}"},
+        "service": {"jitter_seconds": 0, "summarise_interval_seconds": 1, "deliver_interval_seconds": 1,
+                    "digest_check_seconds": 1, "shutdown_timeout_seconds": SHUTDOWN_SECONDS},
+    })
+    store = Store.open(f"sqlite:///{tmp_path / 'data' / 'briefing.db'}")
+    chat_reader = store.telegram_subscriber(CHAT)
+    store.subscribe(chat_reader.id, "topic", "city")
+    with store.session() as s:  # a verified email reader whose digest time has not come yet
+        mail_reader = Subscriber(email=READER, email_verified=True, timezone=TZ, digest_time=None)
+        s.add(mail_reader)
+    store.subscribe(mail_reader.id, "topic", "city")
+    env = {"BRIEFING_TELEGRAM_TOKEN": TOKEN, "BRIEFING_UNSUBSCRIBE_SECRET": "full-run-secret-0123456789"}
+
+    proc = ServiceProcess(config, env=env)
+    try:
+        proc.wait_for("briefing is running")
+        news.publish("Harbour bridge reopens after repairs", "the harbour bridge")
+        wait_until(lambda: botapi.sent(CHAT), proc, "brief in Telegram")
+        assert "Harbour bridge reopens after repairs" in botapi.texts(CHAT)[0]
+
+        # The reader's digest time comes (this minute, Berlin time): that day's digest is sent.
+        local_now = datetime.now(ZoneInfo(TZ)).strftime("%H:%M")
+        store.update_subscriber(mail_reader.id, digest_time=local_now)
+        wait_until(lambda: box.to(READER), proc, "digest in the mailbox")
+        rc, seconds = proc.terminate()
+    finally:
+        if proc.proc.poll() is None:
+            proc.proc.kill()
+    assert rc == 0 and seconds < SHUTDOWN_SECONDS, f"exit {rc} after {seconds:.1f}s:\n{proc.log}"
+    assert "Traceback" not in proc.log, proc.log
+
+    (digest,) = box.to(READER)
+    today = datetime.now(ZoneInfo(TZ))
+    assert str(today.day) in digest["Subject"]
+    text = digest.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+    assert "Harbour bridge reopens after repairs" in text
+
+    # The one-click unsubscribe URL in the digest is served by `briefing run` itself.
+    proc = ServiceProcess(config, env=env)
+    try:
+        proc.wait_for("unsubscribe endpoint")
+        url = re.search(r"<(http://[^>]+)>", digest["List-Unsubscribe"]).group(1)  # type: ignore[union-attr]
+        answer = httpx.post(url, data={"List-Unsubscribe": "One-Click"}, timeout=5)
+        assert answer.status_code == 200, answer.text
+        time.sleep(2)  # a few job runs after the restart
+        rc, _ = proc.terminate()
+    finally:
+        if proc.proc.poll() is None:
+            proc.proc.kill()
+    assert rc == 0, proc.log
+    assert len(botapi.sent(CHAT)) == 1 and len(box.to(READER)) == 1  # nothing sent twice after the restart
+    sub = store.get_subscriber(mail_reader.id)
+    assert sub is not None and not sub.email_verified  # unsubscribed: no more digests
+    store.close()
