@@ -35,6 +35,7 @@ from email.utils import make_msgid
 from typing import Protocol
 
 from sqlalchemy import select
+from telegram.error import TelegramError
 from sqlalchemy.exc import IntegrityError
 
 from briefing.config import Config
@@ -49,6 +50,7 @@ from briefing.deliver.email.render import (
 )
 from briefing.deliver.email.smtp import SmtpSender
 from briefing.deliver.email.unsubscribe import UnsubscribeSigner, unsubscribe_email
+from briefing.deliver.telegram.flood import delivery_error
 from briefing.errors import Action, BriefingError, RateLimited, classify
 from briefing.service.digest import (
     FIRST_DIGEST_HOURS,
@@ -257,7 +259,10 @@ class DigestJob:
         # message_id counts the parts already delivered, so a retry never repeats a part.
         done = int(row.message_id or 0)
         for i in range(done, len(parts)):
-            await self.send_html(sub.telegram_chat_id, parts[i])
+            try:
+                await self.send_html(sub.telegram_chat_id, parts[i])
+            except TelegramError as exc:  # 403 blocked, 429 flood, ...: as the bot's own sender reads them
+                raise delivery_error(exc) from exc
             _update(self.store, row.id, message_id=str(i + 1))
 
 
