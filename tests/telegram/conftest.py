@@ -124,7 +124,8 @@ async def ask(botapi: BotAPIServer, chat_id: int, text: str, *, user_id: int | N
 @contextlib.asynccontextmanager
 async def running(app: App, **kwargs: Any) -> AsyncIterator[TelegramBot]:
     """A bot for ``app`` polling the fake server, stopped afterwards."""
-    b = TelegramBot(app, app.config.telegram, token=TOKEN, extra_commands=[], **kwargs)
+    kwargs.setdefault("extra_commands", [])
+    b = TelegramBot(app, app.config.telegram, token=TOKEN, **kwargs)
     await b.start()
     try:
         yield b

@@ -117,8 +117,10 @@ def _hard_split(para: str, limit: int) -> list[str]:
         m = _TAG.match(unit)
         # A word longer than a whole message is cut into characters (entities stay whole).
         subunits = [unit] if m or unit.startswith("&") or utf16_len(unit) < limit // 2 else list(unit)
+        # An opening tag will need its closing tag in this piece too.
+        opens = f"</{m.group(2).lower()}>" if m and not m.group(1) and not unit.endswith("/>") else ""
         for sub in subunits:
-            if current and utf16_len(current + sub + closing()) > limit:
+            if current and utf16_len(current + sub + opens + closing()) > limit:
                 pieces.append(current + closing())
                 current = "".join(tag for _, tag in stack)
             current += sub

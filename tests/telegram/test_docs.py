@@ -1,0 +1,44 @@
+"""The documentation contract for the bot: every command is in /help, in the menu and in README.md."""
+
+from __future__ import annotations
+
+import json
+import re
+
+from briefing.deliver.telegram import TelegramBot
+from briefing.deliver.telegram.bot import core_commands
+from tests.conftest import REPO
+from tests.telegram.botapi_server import BotAPIServer
+from tests.telegram.conftest import ADMIN, ask
+
+
+def _telegram_section() -> str:
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    m = re.search(r"<!-- section: telegram -->(.*)<!-- end section: telegram -->", readme, re.DOTALL)
+    assert m, "README.md has no telegram section"
+    return m.group(1)
+
+
+async def test_every_command_is_in_help_menu_and_readme(bot: TelegramBot, botapi: BotAPIServer) -> None:
+    names = [c.name for c in bot.commands]
+    assert names == [c.name for c in core_commands()]
+    help_text = await ask(botapi, ADMIN, "/help")
+    menu = {c["command"] for c in botapi.commands[json.dumps({"chat_id": ADMIN, "type": "chat"}, sort_keys=True)]}
+    section = _telegram_section()
+    for name in names:
+        assert f"/{name}" in help_text, f"/{name} is missing from /help"
+        assert name in menu, f"/{name} is missing from the setMyCommands menu"
+        assert f"`/{name}" in section, f"/{name} is missing from README.md's telegram section"
+
+
+async def test_extra_commands_join_help_and_menu(app, botapi: BotAPIServer) -> None:  # type: ignore[no-untyped-def]
+    from briefing.deliver.telegram import Command, CommandRequest
+    from tests.telegram.conftest import running
+
+    async def ping(req: CommandRequest) -> None:
+        await req.reply("pong")
+
+    async with running(app, extra_commands=[Command("ping", "answer pong", ping, "/ping")]):
+        assert "/ping — answer pong" in await ask(botapi, 1, "/help")
+        assert "pong" == await ask(botapi, 1, "/ping")
+        assert "ping" in {c["command"] for c in botapi.commands['{"type": "default"}']}
