@@ -68,7 +68,7 @@ def format_status(r: StatusReport) -> str:
         lines.append(f"  {j.name[:28]:28} last {_when(j.last_run_at):16} next {_when(j.next_run_at):16} "
                      f"{'error: ' + j.last_error if j.last_error else ''}".rstrip())
     if r.lease_live and r.lease is not None:
-        lines.append(f"Sender: {r.lease.holder} (lease until {_when(r.lease.expires_at)})")
+        lines.append(f"Active instance: {r.lease.holder} (lease until {_when(r.lease.expires_at)})")
     else:
-        lines.append("Sender: none running")
+        lines.append("Active instance: none running")
     return "\n".join(lines)
