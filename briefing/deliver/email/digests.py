@@ -238,7 +238,7 @@ class DigestJob:
     async def send(self, row: Digest, now: datetime) -> None:
         sub = self.store.get_subscriber(row.subscriber_id)
         if sub is None or not sub.active:
-            raise _NotSubscribed("subscriber is gone or inactive")
+            raise NotSubscribed("subscriber is gone or inactive")
         if row.channel == "email":
             await self._send_email(row, sub, now)
         else:
@@ -246,7 +246,7 @@ class DigestJob:
 
     async def _send_email(self, row: Digest, sub: Subscriber, now: datetime) -> None:
         if not (sub.email and sub.email_verified) or self.smtp is None or self.signer is None:
-            raise _NotSubscribed("no verified email address any more")
+            raise NotSubscribed("no verified email address any more")
         message = digest_message(self.config, self.signer, sub, self.content_of(row, sub, now),
                                  message_id=row.message_id or make_msgid(domain=msgid_domain(self.config.email.from_address)),
                                  now=now)
@@ -254,7 +254,7 @@ class DigestJob:
 
     async def _send_telegram(self, row: Digest, sub: Subscriber, now: datetime) -> None:
         if self.send_html is None or sub.telegram_chat_id is None or not sub.digest_telegram:
-            raise _NotSubscribed("no Telegram digest any more")
+            raise NotSubscribed("no Telegram digest any more")
         parts = telegram_digest(self.content_of(row, sub, now), zone(sub.timezone))
         # message_id counts the parts already delivered, so a retry never repeats a part.
         done = int(row.message_id or 0)
@@ -266,8 +266,8 @@ class DigestJob:
             _update(self.store, row.id, message_id=str(i + 1))
 
 
-class _NotSubscribed(BriefingError):
-    """The recipient stopped wanting this digest after it was recorded: drop it, record why."""
+class NotSubscribed(BriefingError, LookupError):
+    """The recipient is unknown, or stopped wanting this digest after it was recorded."""
 
 
 def digest_message(config: Config, signer: UnsubscribeSigner, sub: Subscriber, content: DigestContent,
@@ -291,7 +291,7 @@ def render_for(config: Config, signer: UnsubscribeSigner, sub: Subscriber, conte
 async def _send_claimed(job: DigestJob, row: Digest, now: datetime, report: DigestReport) -> None:
     try:
         await job.send(row, now)
-    except _NotSubscribed as exc:
+    except NotSubscribed as exc:
         _update(job.store, row.id, status="failed", last_error=str(exc))
         report.failed += 1
         return
@@ -338,3 +338,47 @@ async def send_due_digests(app: HasStoreAndConfig, now: datetime | None = None, 
         smtp = signer = None
     job = DigestJob(app.store, app.config, smtp=smtp, signer=signer, send_html=send_html)
     return await run_digests(job, now)
+
+
+# -- preview -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DigestPreview:
+    """What a digest would contain and look like right now; nothing is recorded or sent."""
+
+    content: DigestContent
+    rendered: RenderedDigest
+    subscriber: Subscriber | None
+    telegram: list[str]
+
+
+def find_subscriber(store: Store, ref: str) -> Subscriber:
+    """A subscriber by id or email address; a clear error otherwise."""
+    sub = store.get_subscriber(int(ref)) if ref.strip().isdigit() else store.subscriber_by_email(ref.strip())
+    if sub is None:
+        raise NotSubscribed(f"no subscriber with id or email {ref!r}")
+    return sub
+
+
+def preview_digest(store: Store, config: Config, subscriber_ref: str | None = None,
+                   now: datetime | None = None) -> DigestPreview:
+    """The digest a subscriber would get now (since their last email digest, or the last 24 hours).
+
+    Without a subscriber: every brief of the last 24 hours, as if subscribed to everything.
+    Unsubscribe links are signed with the real key when it is set, else a throwaway one.
+    """
+    now = now or datetime.now(timezone.utc)
+    sub = find_subscriber(store, subscriber_ref) if subscriber_ref else None
+    first = now - timedelta(hours=FIRST_DIGEST_HOURS)
+    start = (previous_period_end(store, sub.id, "email") or first) if sub else first
+    tz_name = sub.timezone if sub else "UTC"
+    content = compose(store, digest_date=now.astimezone(zone(tz_name)).date(), period_start=start, period_end=now,
+                      subs=store.subscriptions(sub.id) if sub else None, now=now,
+                      max_items=config.email.max_briefs, subscriber_name=sub.display_name if sub else None)
+    signer = UnsubscribeSigner.from_config(config.email, ephemeral_ok=True)
+    if sub is not None:
+        rendered = render_for(config, signer, sub, content)
+    else:
+        rendered = render_digest(content, recipient="you", unsubscribe_url=None, tz=zone(tz_name))
+    return DigestPreview(content, rendered, sub, telegram_digest(content, zone(tz_name)))

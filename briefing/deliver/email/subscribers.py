@@ -25,6 +25,7 @@ from sqlalchemy.exc import IntegrityError
 from briefing.config import Config
 from briefing.deliver.email.digests import MessageSender
 from briefing.deliver.email.render import build_message, msgid_domain, render_code
+from briefing.deliver.telegram.commands import known_sources, known_topics
 from briefing.errors import BriefingError, DeliveryError
 from briefing.service.digest import parse_digest_time, zone
 from briefing.store import Store
@@ -161,16 +162,6 @@ def _set_verified(store: Store, subscriber_id: int, email: str) -> Subscriber:
 # -- admin ---------------------------------------------------------------------
 
 
-def known_topics_and_sources(store: Store, config: Config) -> tuple[set[str], set[str]]:
-    """Topics and source names a subscription may name: the configured ones and the stored ones."""
-    topics = {t.casefold() for src in config.sources for t in src.topics}
-    names = {src.name.casefold() for src in config.sources}
-    for src in store.list_sources():
-        topics.update(t.casefold() for t in src.topics)
-        names.add(src.name.casefold())
-    return topics, names
-
-
 def _check_known(kind: str, values: Sequence[str], known: set[str]) -> None:
     unknown = [v for v in values if v.casefold() not in known]
     if unknown:
@@ -194,9 +185,9 @@ def add_email_subscriber(store: Store, config: Config, address: str, *, topics: 
         parse_digest_time(digest_time)
     if timezone_name is not None:
         zone(timezone_name)
-    known_topics, known_sources = known_topics_and_sources(store, config)
-    _check_known("topic", topics, known_topics)
-    _check_known("source", sources, known_sources)
+    _check_known("topic", topics, set(known_topics(config, store)))
+    configured = {s.name for s in config.sources}
+    _check_known("source", sources, {n.casefold() for n in {*known_sources(store), *configured}})
     if any(not k.strip() for k in keywords):
         raise EmailRequestError("a keyword cannot be empty")
     existing = _owner(store, email)
