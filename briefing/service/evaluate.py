@@ -20,6 +20,7 @@ from briefing.errors import ParseError
 from briefing.ingest.clean import clean_article
 from briefing.models import Brief
 from briefing.summarise import Document, Engine, build_engine
+from briefing.summarise.guard import name_grounded, padded
 
 
 @dataclass(frozen=True)
@@ -42,6 +43,8 @@ class Row:
     dropped_sentences: int = 0
     summary_words: float = 0.0
     seconds: float = 0.0
+    grounding: float = 0.0  # mean grounding score of the briefs the guard scored
+    scored: int = 0
 
     @property
     def grounded_share(self) -> float | None:
@@ -98,11 +101,6 @@ class Lead3:
         return [self.summarise(d) for d in docs]
 
 
-def _grounded(name: str, article: str) -> bool:
-    low = article.casefold()
-    return any(part.casefold() in low for part in name.split() if len(part) > 2) or name.casefold() in low
-
-
 def evaluate(config: Config, examples: list[Example], *, baseline: bool = False, engine: Engine | None = None,
              progress: Callable[[], None] | None = None) -> EvalResult:
     from rouge_score import rouge_scorer
@@ -125,10 +123,13 @@ def evaluate(config: Config, examples: list[Example], *, baseline: bool = False,
             r.rouge2 += scores["rouge2"].fmeasure
             r.rougeLsum += scores["rougeLsum"].fmeasure
             r.actors += len(brief.actors)
-            r.grounded_actors += sum(_grounded(a.name, text) for a in brief.actors)
+            r.grounded_actors += sum(name_grounded(a.name, padded(text)) for a in brief.actors)
             r.dropped_sentences += dropped
             r.summary_words += len(brief.summary_text.split())
             r.seconds += elapsed
+            if brief.grounding_score is not None:
+                r.grounding += brief.grounding_score
+                r.scored += 1
         if progress:
             progress()
     out = EvalResult(engine=engine.name, model=engine.model)
@@ -138,16 +139,20 @@ def evaluate(config: Config, examples: list[Example], *, baseline: bool = False,
             setattr(r, attr, 100 * getattr(r, attr) / r.n)
         r.summary_words /= r.n
         r.seconds /= r.n
+        r.grounding = r.grounding / r.scored if r.scored else 0.0
         out.rows.append(r)
     return out
 
 
 def format_table(result: EvalResult) -> str:
     head = f"engine: {result.engine}" + (f" ({result.model})" if result.model else "")
-    lines = [head, f"{'dataset':10} {'n':>4} {'R1':>6} {'R2':>6} {'RLsum':>6} {'grounded':>9} "
-                   f"{'dropped':>8} {'words':>6} {'s/article':>9}"]
+    lines = [head, f"{'dataset':14} {'n':>4} {'R1':>6} {'R2':>6} {'RLsum':>6} {'grounded':>9} "
+                   f"{'grounding':>9} {'dropped':>8} {'words':>6} {'s/article':>9}"]
     for r in result.rows:
         share = f"{100 * r.grounded_share:.0f}%" if r.grounded_share is not None else "-"
-        lines.append(f"{r.dataset:10} {r.n:>4} {r.rouge1:6.1f} {r.rouge2:6.1f} {r.rougeLsum:6.1f} {share:>9} "
-                     f"{r.dropped_sentences:>8} {r.summary_words:6.1f} {r.seconds:9.2f}")
+        grounding = f"{r.grounding:.2f}" if r.scored else "-"
+        # "cnn_dailymail (test split, ...)" -> "cnn_dailymail": the full name is in --json.
+        name = r.dataset.split(" ")[0][:14]
+        lines.append(f"{name:14} {r.n:>4} {r.rouge1:6.1f} {r.rouge2:6.1f} {r.rougeLsum:6.1f} {share:>9} "
+                     f"{grounding:>9} {r.dropped_sentences:>8} {r.summary_words:6.1f} {r.seconds:9.2f}")
     return "\n".join(lines)
