@@ -81,6 +81,8 @@ class SummariserConfig(_Section):
     queue_size: int = Field(default=64, gt=0)
     prompts_dir: str = "prompts"
     grounding_threshold: float = Field(default=0.5, ge=0, le=1)
+    # One JSON prompt for the whole brief, or one short prompt per field (see docs/eval.md).
+    prompt_style: Literal["json", "fields"] = "fields"
 
 
 class TelegramConfig(_Section):
