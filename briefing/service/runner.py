@@ -14,6 +14,7 @@ import asyncio
 import concurrent.futures
 import functools
 import logging
+import os
 import random
 import signal
 import threading
@@ -28,12 +29,15 @@ from sqlalchemy import update
 from briefing.config import Config, SourceConfig, secret
 from briefing.deliver.email import UnsubscribeSigner, send_due_digests, unsubscribe_app
 from briefing.deliver.telegram import TelegramBot
-from briefing.errors import BriefingError
+from briefing.errors import BriefingError, SummariseError
+from briefing.models import Brief
 from briefing.service.app import App
 from briefing.service.lease import SenderLease
 from briefing.service.scheduler import build_scheduler, clear_next_runs, next_poll_time, record_job_run
 from briefing.store import Store
 from briefing.store.schema import Delivery, utcnow
+from briefing.summarise import Document, Engine, build_engine
+from briefing.summarise.worker import Priority, SummariserWorker
 
 log = logging.getLogger(__name__)
 
@@ -96,15 +100,72 @@ def release_claimed_deliveries(store: Store, claimed_since: datetime) -> int:
         return res.rowcount or 0
 
 
+class ShuttingDown(RuntimeError):
+    """Summarising was cut short by shutdown. Not a BriefingError on purpose: the article must
+    stay pending (App marks articles failed only on BriefingError) and is briefed next start."""
+
+
+class QueuedEngine:
+    """The engine as :class:`App` sees it: every call is queued on the summariser worker.
+
+    ``App.summarise_pending`` runs in a blocking thread and calls ``engine.summarise``; this
+    hands the document to the worker on the event loop at scheduled priority (so a person's
+    ``/summary`` goes first) and waits for the brief. The model only ever runs in the worker's
+    one thread, never in two at once.
+    """
+
+    def __init__(self) -> None:
+        self._worker: SummariserWorker | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._stopping: asyncio.Event | None = None
+
+    def attach(self, worker: SummariserWorker, loop: asyncio.AbstractEventLoop, stopping: asyncio.Event) -> None:
+        self._worker, self._loop, self._stopping = worker, loop, stopping
+
+    @property
+    def _engine(self) -> Engine:
+        assert self._worker is not None, "the service has not started"
+        return self._worker.engine
+
+    @property
+    def name(self) -> str:
+        return self._engine.name
+
+    @property
+    def model(self) -> str | None:
+        return self._engine.model
+
+    @property
+    def version(self) -> str:
+        return self._engine.version
+
+    def summarise(self, doc: Document) -> Brief:
+        assert self._worker is not None and self._loop is not None and self._stopping is not None
+        future = asyncio.run_coroutine_threadsafe(self._worker.summarise(doc, Priority.SCHEDULED), self._loop)
+        try:
+            return future.result()
+        except SummariseError:
+            if self._stopping.is_set():  # the worker stopped under us: not the article's fault
+                raise ShuttingDown("summarising interrupted by shutdown") from None
+            raise
+
+    def summarise_many(self, docs: list[Document]) -> list[Brief]:
+        return [self.summarise(d) for d in docs]
+
+
 class Service:
     """The running service. ``await run()`` until SIGINT/SIGTERM, or ``start()``/``stop()`` in tests."""
 
-    def __init__(self, config: Config, *, dry_run: bool = False, app: App | None = None,
+    def __init__(self, config: Config, *, dry_run: bool = False, engine: Engine | None = None,
                  rng: random.Random | None = None) -> None:
+        """``engine``: an engine already loaded (tests share one); by default the configured one."""
         self.config = config
         self.cfg = config.service
         self.dry_run = dry_run
-        self.app = app or App(config)
+        self._engine = engine
+        self._queued = QueuedEngine()
+        self.app = App(config, engine=self._queued)  # type: ignore[arg-type]  # an Engine by duck typing
+        self.worker: SummariserWorker | None = None
         self.lease = SenderLease(self.app.store, self.cfg.lease_seconds)
         self.scheduler = build_scheduler(self.cfg)
         self.rng = rng or random.Random()
@@ -144,8 +205,7 @@ class Service:
     async def start(self) -> None:
         store = self.app.store
         await self.blocking(store.sync_sources, self.config.sources)
-        # Load the model now: a missing model is a start-up error, not a failure per job.
-        await self.blocking(lambda: self.app.engine)
+        await self._start_worker()
         if not await self.blocking(self.lease.hold):
             log.warning("another instance is running on this database: standing by until it stops")
         await self._start_bot()
@@ -177,6 +237,8 @@ class Service:
             await self._step("stop the Telegram bot", self.bot.stop(), deadline)
         if self._http is not None:
             await self._step("stop the HTTP endpoint", self._http.cleanup(), deadline)
+        if self.worker is not None:
+            await self._step("stop the summariser", self.worker.stop(), deadline)
         if self.scheduler.running:
             self.scheduler.shutdown(wait=False)
         if self.lease.held:
@@ -224,8 +286,24 @@ class Service:
         if not tg.enabled:
             return
         # Without a token and without --dry-run the bot raises a ConfigError naming the variable.
-        self.bot = TelegramBot(self.app, tg, token=secret(tg.token_env), dry_run=self.dry_run)
+        self.bot = TelegramBot(self.app, tg, token=secret(tg.token_env), dry_run=self.dry_run,
+                               summarise=self._summarise_now)
         await self.bot.start()
+
+    async def _start_worker(self) -> None:
+        """Load the model (a missing model is a start-up error, not a failure per job) and start
+        the one thread that runs it."""
+        s = self.config.summariser
+        engine = self._engine or await self.blocking(build_engine, s)
+        self.worker = SummariserWorker(engine, queue_size=s.queue_size, timeout_seconds=s.timeout_seconds,
+                                       batch_size=s.batch_size)
+        await self.worker.start()
+        self._queued.attach(self.worker, asyncio.get_running_loop(), self.stopping)
+
+    async def _summarise_now(self, doc: Document) -> Brief:
+        """A brief a person is waiting for (Telegram /summary): ahead of every scheduled article."""
+        assert self.worker is not None
+        return await self.worker.summarise(doc, Priority.ON_DEMAND)
 
     async def _start_http(self) -> None:
         """Serve the one-click unsubscribe endpoint of email digests (RFC 8058)."""
@@ -408,4 +486,22 @@ def run_service(config: Config, *, dry_run: bool = False) -> int:
     """Run the service in this process until SIGINT or SIGTERM; returns the exit status."""
     # APScheduler narrates every job added and every pause at INFO; our jobs log what they did.
     logging.getLogger("apscheduler.scheduler").setLevel(max(logging.WARNING, logging.getLogger().level))
-    return asyncio.run(Service(config, dry_run=dry_run).run())
+    status = asyncio.run(Service(config, dry_run=dry_run).run())
+    _exit_if_stuck(status)
+    return status
+
+
+def _exit_if_stuck(status: int) -> None:
+    """Keep the shutdown bound when a library thread is still busy (e.g. a model call in flight).
+
+    The interpreter joins non-daemon threads at exit, so one stuck call would hold the process
+    past ``service.shutdown_timeout_seconds``. Everything of ours is closed and every store
+    write is its own transaction, so exiting now loses only the work in flight, which stays
+    pending and is redone on the next start.
+    """
+    stuck = [t.name for t in threading.enumerate()
+             if t is not threading.main_thread() and t.is_alive() and not t.daemon]
+    if stuck:
+        log.warning("exiting without waiting for busy thread(s): %s", ", ".join(stuck))
+        logging.shutdown()
+        os._exit(status)

@@ -4,23 +4,20 @@ from __future__ import annotations
 
 import asyncio
 import random
-import threading
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from briefing.config import Config
-from briefing.models import Brief
-from briefing.service import App
 from briefing.service.runner import Service
 from briefing.service.scheduler import job_records, next_poll_time
 from briefing.store import Store
 from briefing.store.schema import utcnow
-from briefing.summarise import Document, Engine
+from briefing.summarise import Engine
 from tests.service.conftest import NewsSite, eventually, running, service_config
 
 
 def service(config: Config, engine: Engine) -> Service:
-    return Service(config, app=App(config, engine=engine), rng=random.Random(1))
+    return Service(config, engine=engine, rng=random.Random(1))
 
 
 def headlines(store: Store) -> list[str]:
@@ -84,43 +81,31 @@ async def test_a_restart_carries_on_without_polling_early_or_duplicating(
     store.close()
 
 
-class SlowEngine:
-    """The real engine, slowed down, counting how many calls overlap."""
-
-    def __init__(self, inner: Engine, delay: float) -> None:
-        self.inner, self.delay = inner, delay
-        self.name, self.model, self.version = inner.name, inner.model, inner.version
-        self.active = self.max_active = 0
-        self._lock = threading.Lock()
-
-    def summarise(self, doc: Document) -> Brief:
-        with self._lock:
-            self.active += 1
-            self.max_active = max(self.max_active, self.active)
-        try:
-            threading.Event().wait(self.delay)
-            return self.inner.summarise(doc)
-        finally:
-            with self._lock:
-                self.active -= 1
-
-    def summarise_many(self, docs: list[Document]) -> list[Brief]:
-        return [self.summarise(d) for d in docs]
-
-
 async def test_a_slow_job_never_runs_twice_at_once(tmp_path: Path, news: NewsSite, engine: Engine) -> None:
     for i in range(4):
         news.publish(f"Story number {i}", f"subject {i}")
-    slow = SlowEngine(engine, 0.3)
     config = service_config(tmp_path, news, service={"summarise_interval_seconds": 0.05,
-                                                     "summarise_batch_size": 2})
-    svc = Service(config, app=App(config, engine=slow))  # type: ignore[arg-type]
+                                                     "summarise_batch_size": 1})
+    svc = service(config, engine)
+    summarise, active, most = svc.summarise, 0, 0
+
+    async def slow_summarise() -> str | None:  # the real job, made slower than its interval
+        nonlocal active, most
+        active += 1
+        most = max(most, active)
+        try:
+            await asyncio.sleep(0.3)
+            return await summarise()
+        finally:
+            active -= 1
+
+    svc.summarise = slow_summarise  # type: ignore[method-assign]
     async with running(svc):
         for _ in range(20):  # due every 50 ms and kicked repeatedly while it runs
             svc.kick("summarise")
             await asyncio.sleep(0.05)
         await eventually(lambda: svc.app.store.count_briefs() == 4, what="all four briefs")
-    assert slow.max_active == 1
+    assert most == 1
 
 
 def test_next_poll_honours_the_stored_time_and_adds_bounded_jitter() -> None:

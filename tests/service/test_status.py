@@ -9,7 +9,6 @@ import pytest
 
 from briefing.cli import main
 from briefing.config import load_config
-from briefing.service import App
 from briefing.service.runner import Service
 from briefing.summarise import Engine
 from tests.httpserver import LocalHTTPServer, Response
@@ -30,7 +29,7 @@ async def test_status_shows_sources_queues_todays_briefs_jobs_and_the_sender(
     })
     config = load_config(path)
 
-    async with running(Service(config, app=App(config, engine=engine))) as svc:
+    async with running(Service(config, engine=engine)) as svc:
         await eventually(lambda: svc.app.store.count_briefs() == 1, what="a brief")
         await eventually(lambda: (s := svc.app.store.get_source("gone-feed")) and s.last_error, what="a failure")
         await asyncio.sleep(0.3)

@@ -9,7 +9,6 @@ from pathlib import Path
 import pytest
 
 from briefing.config import Config
-from briefing.service import App
 from briefing.service.lease import current
 from briefing.service.runner import Service
 from briefing.store import Store
@@ -37,8 +36,8 @@ async def test_only_the_lease_holder_sends_and_a_standby_takes_over(
     store.subscribe(reader.id, "topic", "city")
     news.publish("Harbour plan approved", "the harbour")
 
-    first = Service(config, app=App(config, engine=engine), rng=random.Random(1))
-    second = Service(config, app=App(config, engine=engine), rng=random.Random(2))
+    first = Service(config, engine=engine, rng=random.Random(1))
+    second = Service(config, engine=engine, rng=random.Random(2))
     await first.start()
     await second.start()
     try:
