@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 
-from briefing.deliver.telegram import TelegramBot
+from briefing.deliver.telegram import DrainReport, TelegramBot
 from briefing.models import Actor
 from briefing.service.app import App
 from briefing.store.schema import Delivery, utcnow
@@ -194,34 +194,40 @@ async def test_flood_limits_space_messages_overall_and_per_chat(make_app: Callab
         await bot.stop()
 
 
-async def _subscribers(botapi: BotAPIServer, chats: list[int]) -> None:
+async def _mid_run(app: App, botapi: BotAPIServer, chats: list[int], after: int) -> tuple[TelegramBot, asyncio.Task[DrainReport]]:
+    """A bot draining one brief to ``chats`` slowly (10/s, two at a time), ``after`` sends in."""
+    bot = TelegramBot(app, app.config.telegram, token=TOKEN, extra_commands=[])
+    await bot.start()
     for chat in chats:
         await follow(botapi, chat, "harbour")
+    start = len(botapi.sent())
+    add_brief(app)
+    bot.sender.concurrency = 2
+    drain = asyncio.create_task(bot.drain_deliveries())
+    await botapi.wait_for("sendMessage", start + after)
+    return bot, drain
+
+
+async def _restart(app: App, clock: Callable[[], datetime] = utcnow) -> DrainReport:
+    bot = TelegramBot(app, app.config.telegram, token=TOKEN, extra_commands=[])
+    bot.sender.clock = clock
+    await bot.start()
+    try:
+        return await bot.drain_deliveries()
+    finally:
+        await bot.stop()
 
 
 async def test_stop_in_the_middle_then_restart_sends_everything_once(make_app: Callable[..., App],
                                                                     botapi: BotAPIServer) -> None:
     app = make_app(messages_per_second=10)
     chats = list(range(400, 410))
-    first = TelegramBot(app, app.config.telegram, token=TOKEN, extra_commands=[])
-    await first.start()
-    await _subscribers(botapi, chats)
-    start = len(botapi.sent())
-    add_brief(app)
-    first.sender.concurrency = 2
-    drain = asyncio.create_task(first.drain_deliveries())
-    await botapi.wait_for("sendMessage", start + 3)
+    first, drain = await _mid_run(app, botapi, chats, after=3)
     await first.stop()  # a restart: sends in flight finish, the rest go back to pending
     report = await drain
     assert 3 <= report.sent < 10 and report.released == 10 - report.sent
     assert app.store.delivery_counts() == {"sent": report.sent, "pending": 10 - report.sent}
-
-    second = TelegramBot(app, app.config.telegram, token=TOKEN, extra_commands=[])
-    await second.start()
-    try:
-        again = await second.drain_deliveries()
-    finally:
-        await second.stop()
+    again = await _restart(app)
     assert again.sent == 10 - report.sent
     assert [len(botapi.sent(chat)) for chat in chats] == [2] * 10  # the /subscribe answer and one brief
     assert app.store.delivery_counts() == {"sent": 10}
@@ -231,27 +237,13 @@ async def test_crash_in_the_middle_loses_nothing_and_sends_nothing_twice(make_ap
                                                                         botapi: BotAPIServer) -> None:
     app = make_app(messages_per_second=10)
     chats = list(range(500, 508))
-    first = TelegramBot(app, app.config.telegram, token=TOKEN, extra_commands=[])
-    await first.start()
-    await _subscribers(botapi, chats)
-    start = len(botapi.sent())
-    add_brief(app)
-    first.sender.concurrency = 2
-    drain = asyncio.create_task(first.drain_deliveries())
-    await botapi.wait_for("sendMessage", start + 2)
+    first, drain = await _mid_run(app, botapi, chats, after=2)
     drain.cancel()  # the process dies mid-run: claimed rows stay 'sending'
     await asyncio.sleep(0.5)  # sends already on the wire complete and are recorded (shielded)
     await first.stop()
     counts = app.store.delivery_counts()
-    assert counts.get("sending", 0) > 0 and counts["sent"] == len(botapi.sent()) - start
-
-    second = TelegramBot(app, app.config.telegram, token=TOKEN, extra_commands=[])
-    second.sender.clock = lambda: utcnow() + timedelta(minutes=11)  # past the stale-claim window
-    await second.start()
-    try:
-        await second.drain_deliveries()
-    finally:
-        await second.stop()
+    assert counts.get("sending", 0) > 0 and counts["sent"] == sum(len(botapi.sent(c)) - 1 for c in chats)
+    await _restart(app, clock=lambda: utcnow() + timedelta(minutes=11))  # past the stale-claim window
     assert [len(botapi.sent(chat)) for chat in chats] == [2] * 8
     assert app.store.delivery_counts() == {"sent": 8}
 

@@ -52,6 +52,7 @@ from briefing.deliver.telegram.sender import CHANNEL, DeliverySender, DrainRepor
 from briefing.errors import ConfigError
 from briefing.service.app import App
 from briefing.store.schema import Subscriber
+from briefing.store.store import SUBSCRIPTION_KINDS
 
 log = logging.getLogger(__name__)
 
@@ -190,18 +191,22 @@ class TelegramBot:
         if self.dry_run:
             log.info("Telegram dry run: nothing is sent; pending deliveries are logged and stay pending")
             return
+        webhook_secret = self._webhook_secret() if self.config.mode == "webhook" else None
         self.application = self.build_application()
-        await self.application.initialize()
-        await self.set_menu()
-        await self.application.start()
-        if self.config.mode == "webhook":
-            await self._start_webhook()
-        else:
-            assert self.application.updater is not None
-            await self.application.updater.start_polling(
-                allowed_updates=["message", "callback_query"], error_callback=self._on_polling_error)
-        me = self.application.bot
-        log.info("Telegram bot @%s is running (%s)", me.username, self.config.mode)
+        try:
+            await self.application.initialize()
+            await self.set_menu()
+            await self.application.start()
+            if webhook_secret is not None:
+                await self._start_webhook(webhook_secret)
+            else:
+                assert self.application.updater is not None
+                await self.application.updater.start_polling(
+                    allowed_updates=["message", "callback_query"], error_callback=self._on_polling_error)
+        except BaseException:
+            await self.stop()  # a half-started bot must not keep connections or a port open
+            raise
+        log.info("Telegram bot @%s is running (%s)", self.application.bot.username, self.config.mode)
 
     async def stop(self) -> None:
         self.sender.stopping = True
@@ -232,15 +237,18 @@ class TelegramBot:
             except TelegramError as exc:
                 log.warning("could not set the admin command menu for %s: %s", admin, exc)
 
-    async def _start_webhook(self) -> None:
-        """Receive updates on our own aiohttp listener (https://core.telegram.org/bots/api#setwebhook)."""
-        from aiohttp import web
-
-        assert self.application is not None
+    def _webhook_secret(self) -> str:
         secret_token = secret(self.config.webhook_secret_env)
         if not self.config.webhook_url or not secret_token:
             raise ConfigError("telegram.mode is webhook: set telegram.webhook_url and "
                               f"${self.config.webhook_secret_env} (the secret token)")
+        return secret_token
+
+    async def _start_webhook(self, secret_token: str) -> None:
+        """Receive updates on our own aiohttp listener (https://core.telegram.org/bots/api#setwebhook)."""
+        from aiohttp import web
+
+        assert self.application is not None and self.config.webhook_url
         application = self.application
 
         async def receive(request: web.Request) -> web.Response:
@@ -345,6 +353,9 @@ class TelegramBot:
             return
         req = CommandRequest(self, update, [])
         kind, _, value = query.data[1:].partition(":")
+        if kind not in SUBSCRIPTION_KINDS or not value:
+            await query.answer("That button is out of date.")
+            return
         sub = await req.subscriber(reactivate=query.data[0] == "+")
         store = self.app.store
         if query.data[0] == "+":
