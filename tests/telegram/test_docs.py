@@ -5,11 +5,11 @@ from __future__ import annotations
 import json
 import re
 
-from briefing.deliver.telegram import TelegramBot
+from briefing.service.app import App
 from briefing.deliver.telegram.bot import core_commands
 from tests.conftest import REPO
 from tests.telegram.botapi_server import BotAPIServer
-from tests.telegram.conftest import ADMIN, ask
+from tests.telegram.conftest import ADMIN, ask, running
 
 
 def _telegram_section() -> str:
@@ -19,21 +19,24 @@ def _telegram_section() -> str:
     return m.group(1)
 
 
-async def test_every_command_is_in_help_menu_and_readme(bot: TelegramBot, botapi: BotAPIServer) -> None:
-    names = [c.name for c in bot.commands]
-    assert names == [c.name for c in core_commands()]
-    help_text = await ask(botapi, ADMIN, "/help")
-    menu = {c["command"] for c in botapi.commands[json.dumps({"chat_id": ADMIN, "type": "chat"}, sort_keys=True)]}
+async def test_every_command_is_in_help_menu_and_readme(app: App, botapi: BotAPIServer) -> None:
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
     section = _telegram_section()
+    async with running(app, extra_commands=None) as bot:  # None: with the commands other modules add
+        names = [c.name for c in bot.commands]
+        help_text = await ask(botapi, ADMIN, "/help")
+    assert names[:len(core_commands())] == [c.name for c in core_commands()]
+    menu = {c["command"] for c in botapi.commands[json.dumps({"chat_id": ADMIN, "type": "chat"}, sort_keys=True)]}
     for name in names:
         assert f"/{name}" in help_text, f"/{name} is missing from /help"
         assert name in menu, f"/{name} is missing from the setMyCommands menu"
-        assert f"`/{name}" in section, f"/{name} is missing from README.md's telegram section"
+        assert f"`/{name}" in readme, f"/{name} is missing from README.md"
+    for command in core_commands():
+        assert f"`/{command.name}" in section, f"/{command.name} is missing from README.md's telegram section"
 
 
 async def test_extra_commands_join_help_and_menu(app, botapi: BotAPIServer) -> None:  # type: ignore[no-untyped-def]
     from briefing.deliver.telegram import Command, CommandRequest
-    from tests.telegram.conftest import running
 
     async def ping(req: CommandRequest) -> None:
         await req.reply("pong")

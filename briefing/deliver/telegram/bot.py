@@ -183,7 +183,8 @@ class TelegramBot:
         for command in self.commands:
             application.add_handler(CommandHandler(command.name, self._dispatch(command)))
         application.add_handler(CallbackQueryHandler(self._on_button))
-        application.add_handler(MessageHandler(filters.COMMAND, self._on_unknown))
+        # Only in private chats: in a group, /x@another_bot is not ours to answer.
+        application.add_handler(MessageHandler(filters.COMMAND & filters.ChatType.PRIVATE, self._on_unknown))
         application.add_error_handler(self._on_error)
         return application
 
