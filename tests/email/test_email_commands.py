@@ -13,6 +13,7 @@ import pytest
 from briefing.deliver.email import send_due_digests
 from briefing.deliver.email.smtp import SmtpSender
 from briefing.deliver.email.subscribers import EmailRequestError, request_email_verification, verify_email
+from briefing.deliver.email.unsubscribe import unsubscribe_email
 from briefing.deliver.telegram import TelegramBot
 from briefing.deliver.telegram.email_commands import COMMANDS
 from briefing.models import Actor
@@ -21,16 +22,9 @@ from briefing.store.schema import EmailCode
 from tests.conftest import make_config
 from tests.email.conftest import HOUR, SmtpServer, add_brief, add_subscriber, utc
 from tests.telegram.botapi_server import TOKEN, BotAPIServer
-from tests.telegram.conftest import ask
+from tests.telegram.conftest import ask, botapi  # noqa: F401 - the fake Bot API server fixture
 
 CHAT = 555
-
-
-@pytest.fixture
-async def botapi() -> AsyncIterator[BotAPIServer]:
-    server = await BotAPIServer().start()
-    yield server
-    await server.stop()
 
 
 @pytest.fixture
@@ -163,3 +157,18 @@ async def test_blocked_bot_deactivates_only_that_subscriber(bot: TelegramBot, bo
     assert app.store.get_subscriber(blocked).active is False  # type: ignore[union-attr]
     assert app.store.get_subscriber(fine).active is True  # type: ignore[union-attr]
     assert botapi.texts(CHAT) == [] and len(botapi.texts(CHAT + 1)) == 1
+
+
+async def test_an_address_can_be_reclaimed_but_not_taken(app: App, smtp_server: SmtpServer) -> None:
+    """A verified address stays with its owner; an unsubscribed (unverified) one goes to whoever proves it."""
+    store, config, smtp = app.store, app.config, SmtpSender(app.config.email)
+    owner = add_subscriber(store, "shared@example.org")
+    me = store.telegram_subscriber(CHAT).id
+    with pytest.raises(EmailRequestError, match="already used"):
+        await request_email_verification(store, config, me, "shared@example.org", smtp=smtp)
+
+    unsubscribe_email(store, owner, "unsubscribed")
+    await request_email_verification(store, config, me, "shared@example.org", smtp=smtp)
+    verify_email(store, config, me, _code(smtp_server))
+    assert store.get_subscriber(me).email == "shared@example.org"  # type: ignore[union-attr]
+    assert store.get_subscriber(owner).email is None  # type: ignore[union-attr]

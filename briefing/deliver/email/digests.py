@@ -105,11 +105,17 @@ def _channels_for(sub: Subscriber, config: Config, telegram_on: bool) -> list[st
     return out
 
 
-def _exists(store: Store, subscriber_id: int, digest_date: str, channel: str) -> bool:
+def _recorded(store: Store, now: datetime) -> set[tuple[int, str, str]]:
+    """(subscriber, local date, channel) of every digest recorded for the local dates around ``now``.
+
+    One query per run instead of one per subscriber; local dates are within a day of UTC's.
+    """
+    today = now.date()
+    days = [(today + timedelta(days=d)).isoformat() for d in (-2, -1, 0, 1)]
     with store.session() as s:
-        return s.scalar(select(Digest.id).where(Digest.subscriber_id == subscriber_id,
-                                                Digest.digest_date == digest_date,
-                                                Digest.channel == channel)) is not None
+        rows = s.execute(select(Digest.subscriber_id, Digest.digest_date, Digest.channel)
+                         .where(Digest.digest_date.in_(days)))
+        return {(sid, day, channel) for sid, day, channel in rows}
 
 
 def _insert(store: Store, row: Digest) -> bool:
@@ -126,6 +132,7 @@ def record_due(store: Store, config: Config, now: datetime, *, telegram_on: bool
                report: DigestReport) -> None:
     """Record every digest whose time has come and that is not recorded yet (step 1)."""
     catch_up = timedelta(hours=config.email.catch_up_hours)
+    recorded = _recorded(store, now)
     for sub in store.active_subscribers():
         if not sub.digest_time:
             continue
@@ -139,7 +146,7 @@ def record_due(store: Store, config: Config, now: datetime, *, telegram_on: bool
             continue
         for channel in channels:
             day = slot.digest_date.isoformat()
-            if _exists(store, sub.id, day, channel):
+            if (sub.id, day, channel) in recorded:
                 continue
             if slot.missed(catch_up):
                 report.missed += 1

@@ -57,7 +57,7 @@ def safe_url(url: str | None) -> str | None:
 def _when(item: DigestItem, tz: ZoneInfo) -> str:
     if item.brief.published is None:
         return ""
-    return item.brief.published.astimezone(tz).strftime("%a %d %b, %H:%M")
+    return item.brief.published.astimezone(tz).strftime("%a %d %b, %H:%M %Z")
 
 
 def _story(item: DigestItem, number: int, tz: ZoneInfo) -> dict[str, object]:
@@ -90,7 +90,7 @@ def _context(content: DigestContent, recipient: str, unsubscribe_url: str | None
             stories.append(_story(item, numbered, tz))
         sections.append({"label": _label(section.topic), "stories": stories})
     n = len(content.items)
-    count_text = f"{n} {'story' if n == 1 else 'stories'} since {content.period_start.astimezone(tz):%a %H:%M}"
+    count_text = f"{n} {'story' if n == 1 else 'stories'} since {content.period_start.astimezone(tz):%a %H:%M %Z}"
     top = content.items[0].brief.headline if content.items else "No new stories today"
     return {
         "subject": subject_for(content), "date_long": f"{content.digest_date:%A %-d %B %Y}",

@@ -151,6 +151,13 @@ def _set_verified(store: Store, subscriber_id: int, email: str) -> Subscriber:
             row = s.get(Subscriber, subscriber_id)
             if row is None:
                 raise EmailRequestError("this chat is not registered: send /start first")
+            # The code proved the address is theirs: an unverified claim elsewhere (an old,
+            # unsubscribed row) gives way; a verified one does not (IntegrityError below).
+            for other in s.scalars(select(Subscriber).where(func.lower(Subscriber.email) == email.lower(),
+                                                            Subscriber.id != subscriber_id)):
+                if not other.email_verified:
+                    other.email = None
+            s.flush()
             row.email, row.email_verified = email, True
             row.digest_time = row.digest_time or DEFAULT_DIGEST_TIME
             s.flush()
