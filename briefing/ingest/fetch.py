@@ -19,7 +19,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import unquote, urljoin, urlsplit, urlunsplit
+from urllib.parse import SplitResult, unquote, urljoin, urlsplit, urlunsplit
 
 import httpx
 
@@ -39,6 +39,16 @@ def system_resolver(host: str, port: int) -> list[str]:
     except socket.gaierror as exc:
         raise FetchError(f"cannot resolve host {host!r}: {exc.strerror or exc}") from None
     return sorted({info[4][0] for info in infos})
+
+
+def _split(url: str) -> SplitResult:
+    """urlsplit, but a malformed URL (from a feed, a redirect or a user) is a refusal, not a crash."""
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises on a port that is not a number in range
+        return parts
+    except ValueError:
+        raise BlockedURLError(f"{url}: not a valid URL") from None
 
 
 def is_public_ip(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
@@ -115,7 +125,7 @@ class Fetcher:
     def fetch(self, url: str, *, etag: str | None = None, last_modified: str | None = None,
               safe: bool = False, allow_files: bool = False) -> FetchResult:
         """Fetch ``url``; ``safe`` applies the SSRF policy, ``allow_files`` permits file:// URLs."""
-        scheme = urlsplit(url).scheme.lower()
+        scheme = _split(url).scheme.lower()
         if scheme == "file" or (not scheme and allow_files):
             if not allow_files:
                 raise BlockedURLError(f"{url}: local files are not allowed here")
@@ -132,7 +142,7 @@ class Fetcher:
             response = self._request(current, headers, safe)
             if response.status_code in (301, 302, 303, 307, 308) and "location" in response.headers:
                 current = urljoin(current, response.headers["location"])
-                if urlsplit(current).scheme.lower() not in ("http", "https"):
+                if _split(current).scheme.lower() not in ("http", "https"):
                     raise BlockedURLError(f"{url}: redirected to a non-http(s) URL")
                 continue
             return self._finish(current, response)
@@ -156,10 +166,7 @@ class Fetcher:
         host = parts.hostname or ""
         if not host:
             raise BlockedURLError(f"{url}: no host in URL")
-        try:
-            port = parts.port or (443 if parts.scheme == "https" else 80)
-        except ValueError:  # urlsplit raises on a port outside 0-65535 or not a number
-            raise BlockedURLError(f"{url}: invalid port") from None
+        port = parts.port or (443 if parts.scheme == "https" else 80)  # valid: checked by _split
         addresses = self._resolver(host, port)
         if not addresses:
             raise FetchError(f"cannot resolve host {host!r}")
@@ -176,15 +183,18 @@ class Fetcher:
 
     def _request(self, url: str, headers: dict[str, str], safe: bool) -> httpx.Response:
         target, extra, extensions = (url, {}, {})
+        host = _split(url).hostname or ""
         if safe:
             target, extra, extensions = self._pin(url)
-        self._polite_wait(urlsplit(url).hostname or "")
+        self._polite_wait(host)
         try:
             request = self._client.build_request("GET", target, headers={**headers, **extra},
                                                  extensions=extensions)
             response = self._client.send(request, stream=True)
         except httpx.TimeoutException:
             raise FetchTimeout(f"{url}: no answer within {self.cfg.timeout_seconds:g} s") from None
+        except httpx.InvalidURL as exc:
+            raise BlockedURLError(f"{url}: not a valid URL ({exc})") from None
         except httpx.HTTPError as exc:
             raise FetchError(f"{url}: {type(exc).__name__}: {exc}") from None
         try:

@@ -14,7 +14,7 @@ from tests.telegram.conftest import add_brief, ask, running
 
 CHAT = 700
 NAMES = {"news.test": "127.0.0.1", "intranet.test": "10.0.0.5", "metadata.test": "169.254.169.254",
-         "v6.test": "::1", "mapped.test": "::ffff:192.168.1.1"}
+         "v6.test": "::1", "mapped.test": "::ffff:192.168.1.1", "6to4.test": "2002:7f00:1::"}
 
 
 def resolver(host: str, port: int) -> list[str]:
@@ -106,6 +106,8 @@ async def test_ssrf_refusals_in_plain_words(make_app: Callable[..., App], botapi
                     "http://metadata.test/latest/meta-data/",  # link-local cloud metadata
                     "http://169.254.169.254/latest/meta-data/",
                     f"http://mapped.test:{port}/secret",  # IPv4-mapped IPv6 private address
+                    f"http://6to4.test:{port}/secret",  # 6to4 address wrapping 127.0.0.1
+                    "http://[::1/", f"http://news.test:{port}0000/",  # malformed: refused, not a crash
                     "file:///etc/passwd", "ftp://news.test/file", "gopher://news.test:70/"):
             assert not_allowed in await read_link(botapi, CHAT, url), url
         assert not_allowed in await read_link(botapi, CHAT, f"http://news.test:{port}/to-private")
