@@ -144,3 +144,10 @@ async def test_summary_rate_limit_per_user(make_app: Callable[..., App], botapi:
         assert "not allowed" in await read_link(botapi, CHAT + 1, "file:///etc/passwd")  # another user
         # Stored briefs need no model: listing them is not rate limited.
         assert "No briefs about harbour yet" in await ask(botapi, CHAT, "/summary harbour")
+
+
+async def test_summaries_turned_off(make_app: Callable[..., App], botapi: BotAPIServer) -> None:
+    app = make_app(summary_rate_per_hour=0)
+    async with running(app):
+        assert "turned off" in await ask(botapi, CHAT, "/summary https://news.example/story")
+    assert not botapi.sent(CHAT, "sendChatAction")

@@ -508,6 +508,10 @@ async def summary_command(req: CommandRequest) -> None:
 
 async def summarise_now(req: CommandRequest, url: str | None, doc: Any) -> None:
     """Answer at once, show "typing" while fetching and summarising, then edit in the brief."""
+    if req.bot.config.summary_rate_per_hour == 0:
+        await req.reply("Summaries of links and texts are turned off on this bot; /summary alone lists the "
+                        "latest briefs.")
+        return
     wait = req.bot.summary_limit.allow(req.user_id or req.chat_id)
     if wait is not None:
         await req.reply(f"You have asked for {req.bot.config.summary_rate_per_hour} summaries this hour, "
