@@ -26,6 +26,7 @@ its stories go into the next digest (periods are contiguous), so nothing is lost
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -316,7 +317,9 @@ async def run_digests(job: DigestJob, now: datetime | None = None) -> DigestRepo
     """Record what is due, then send what is claimable. Safe to call as often as you like."""
     now = now or datetime.now(timezone.utc)
     report = DigestReport()
-    record_due(job.store, job.config, now, telegram_on=job.send_html is not None, report=report)
+    # Composing every due digest is database and CPU work: off the event loop the bot shares.
+    await asyncio.to_thread(record_due, job.store, job.config, now, telegram_on=job.send_html is not None,
+                            report=report)
     channels = tuple(c for c, on in (("email", job.smtp is not None), ("telegram", job.send_html is not None)) if on)
     if channels:
         stale = timedelta(seconds=job.config.email.sending_stale_seconds)
