@@ -171,10 +171,15 @@ class Service:
         self.rng = rng or random.Random()
         self.started_at = utcnow()
         self.stopping = asyncio.Event()
-        self.bot: TelegramBot | None = None
         self._http: web.AppRunner | None = None  # serves the unsubscribe endpoint
-        # Built now: an unset unsubscribe secret is a start-up error, not a failure per digest.
-        self.signer = UnsubscribeSigner.from_config(config.email) if config.email.enabled else None
+        # Built now, before the model loads: a missing token or unsubscribe secret is a
+        # start-up error that should not take seconds to report, nor fail each job later.
+        try:
+            self.signer = UnsubscribeSigner.from_config(config.email) if config.email.enabled else None
+            self.bot = self._make_bot()
+        except BriefingError:
+            self.app.close()
+            raise
         self._threads = DaemonThreads()
         self._running: dict[str, asyncio.Task[None]] = {}
         self._again: set[str] = set()
@@ -208,7 +213,8 @@ class Service:
         await self._start_worker()
         if not await self.blocking(self.lease.hold):
             log.warning("another instance is running on this database: standing by until it stops")
-        await self._start_bot()
+        if self.bot is not None:
+            await self.bot.start()
         await self._start_http()
         await self._add_jobs()
         self.scheduler.start()
@@ -281,14 +287,13 @@ class Service:
 
     # -- parts ---------------------------------------------------------------
 
-    async def _start_bot(self) -> None:
+    def _make_bot(self) -> TelegramBot | None:
         tg = self.config.telegram
         if not tg.enabled:
-            return
+            return None
         # Without a token and without --dry-run the bot raises a ConfigError naming the variable.
-        self.bot = TelegramBot(self.app, tg, token=secret(tg.token_env), dry_run=self.dry_run,
-                               summarise=self._summarise_now)
-        await self.bot.start()
+        return TelegramBot(self.app, tg, token=secret(tg.token_env), dry_run=self.dry_run,
+                           summarise=self._summarise_now)
 
     async def _start_worker(self) -> None:
         """Load the model (a missing model is a start-up error, not a failure per job) and start
