@@ -18,6 +18,7 @@ from briefing.store.schema import Digest, Subscriber
 from briefing.summarise import Engine
 from tests.email.conftest import free_port
 from tests.service.conftest import NewsSite, eventually, running, service_config, write_config
+from tests.telegram.botapi_server import TOKEN, BotAPIServer
 
 CHAT = 5150
 
@@ -76,3 +77,28 @@ async def test_a_dead_smtp_server_is_reported_and_retried_while_the_service_carr
     with store.session() as s:
         digest = s.scalar(select(Digest))
         assert digest is not None and digest.status == "pending" and digest.next_attempt_at is not None
+
+
+async def test_telegram_flood_control_is_reported_and_the_brief_retried_once_allowed(
+        tmp_path: Path, news: NewsSite, engine: Engine, monkeypatch: pytest.MonkeyPatch,
+        caplog: pytest.LogCaptureFixture) -> None:
+    monkeypatch.setenv("BRIEFING_TELEGRAM_TOKEN", TOKEN)
+    botapi = await BotAPIServer().start()
+    # More 429s than the bot retries in place: the delivery goes back to the queue with a retry time.
+    botapi.fail("sendMessage", 429, "Too Many Requests: retry after 1", retry_after=1, chat_id=CHAT, times=3)
+    news.publish("Harbour plan approved", "the harbour")
+    config = service_config(tmp_path, news, telegram={
+        "enabled": True, "base_url": botapi.base_url, "per_chat_interval_seconds": 0, "max_retries": 2})
+    svc = Service(config, engine=engine)
+    reader = svc.app.store.telegram_subscriber(CHAT)
+    svc.app.store.subscribe(reader.id, "topic", "city")
+    try:
+        async with running(svc):
+            await botapi.wait_for("sendMessage", 1, chat_id=CHAT, timeout=15)
+            await asyncio.sleep(1.0)  # room for a wrong second copy
+    finally:
+        await botapi.stop()
+    assert len(botapi.sent(CHAT)) == 1  # sent once, after the wait Telegram asked for
+    warning = next(r.getMessage() for r in caplog.records
+                   if r.levelno == logging.WARNING and "Telegram:" in r.getMessage())
+    assert "RateLimited" in warning and "chat 5150" in warning
