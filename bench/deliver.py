@@ -54,7 +54,7 @@ def queue_brief(app: App, run: int) -> int:
 def max_in_window(times: list[float], window: float = 1.0) -> int:
     best, j = 0, 0
     for i, t in enumerate(times):
-        while times[j] < t - window:
+        while times[j] <= t - window:  # sends in the half-open second (t - 1, t]
             j += 1
         best = max(best, i - j + 1)
     return best
