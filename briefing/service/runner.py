@@ -197,11 +197,19 @@ class Service:
         got_signal = asyncio.Event()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, got_signal.set)
+        # A signal while the model loads stops start-up too, not only a running service.
+        starting = asyncio.create_task(self.start())
+        signalled = asyncio.create_task(got_signal.wait())
         try:
-            await self.start()
-            await got_signal.wait()
+            await asyncio.wait({starting, signalled}, return_when=asyncio.FIRST_COMPLETED)
+            if starting.done():
+                starting.result()  # a start-up error ends the run here
+                await signalled
+            else:
+                starting.cancel()
             log.info("shutting down (at most %.0fs)", self.cfg.shutdown_timeout_seconds)
         finally:
+            signalled.cancel()
             await self.stop()
             for sig in (signal.SIGINT, signal.SIGTERM):
                 loop.remove_signal_handler(sig)
@@ -210,12 +218,12 @@ class Service:
     async def start(self) -> None:
         store = self.app.store
         await self.blocking(store.sync_sources, self.config.sources)
+        await self._start_http()  # before the model loads: a port in use is reported at once
         await self._start_worker()
         if not await self.blocking(self.lease.hold):
             log.warning("another instance is running on this database: standing by until it stops")
         if self.bot is not None:
             await self.bot.start()
-        await self._start_http()
         await self._add_jobs()
         self.scheduler.start()
         log.info("briefing is running: %d job(s)%s", len(self.scheduler.get_jobs()),
@@ -359,13 +367,15 @@ class Service:
         """Run a job: skip while stopping or standing by, catch and record its error, note its state."""
 
         async def job() -> None:
-            if self.stopping.is_set() or (gated and not await self.active()):
+            if self.stopping.is_set():
                 return
             task = asyncio.current_task()
             assert task is not None
-            self._running[name] = task
+            self._running[name] = task  # from here on, stop() waits for this run
             started, error = utcnow(), None
             try:
+                if gated and not await self.active():
+                    return
                 error = await func()
             except asyncio.CancelledError:
                 # Only shutdown cancels jobs; what the job held is released by stop().

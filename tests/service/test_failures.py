@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import socket
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -102,3 +103,17 @@ async def test_telegram_flood_control_is_reported_and_the_brief_retried_once_all
     warning = next(r.getMessage() for r in caplog.records
                    if r.levelno == logging.WARNING and "Telegram:" in r.getMessage())
     assert "RateLimited" in warning and "chat 5150" in warning
+
+
+def test_a_port_in_use_stops_start_up_with_a_clear_error(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setenv("BRIEFING_UNSUBSCRIBE_SECRET", "port-test-secret-0123456789")
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        path = write_config(tmp_path / "config.yaml", {"data_dir": str(tmp_path / "data"),
+                                                       "email": {"enabled": True, "http_port": port}})
+        assert main(["run", "--config", str(path)]) == 1
+    err = capsys.readouterr().err
+    assert f"cannot serve the unsubscribe endpoint on 127.0.0.1:{port}" in err
