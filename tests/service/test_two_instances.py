@@ -19,18 +19,19 @@ from tests.telegram.botapi_server import TOKEN, BotAPIServer
 CHAT = 4242
 
 
-def telegram_service_config(tmp_path: Path, news: NewsSite, botapi: BotAPIServer) -> Config:
+def telegram_service_config(tmp_path: Path, news: NewsSite, botapi: BotAPIServer, db_url: str) -> Config:
     return service_config(
-        tmp_path, news, interval_minutes=0.02, service={"lease_seconds": 1.5},
+        tmp_path, news, interval_minutes=0.02, service={"lease_seconds": 1.5}, database_url=db_url,
         telegram={"enabled": True, "base_url": botapi.base_url, "per_chat_interval_seconds": 0,
                   "messages_per_second": 1000, "retry_base_seconds": 0})
 
 
 async def test_only_the_lease_holder_sends_and_a_standby_takes_over(
-        tmp_path: Path, news: NewsSite, engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+        tmp_path: Path, news: NewsSite, engine: Engine, monkeypatch: pytest.MonkeyPatch, db_url: str) -> None:
+    """On SQLite, and on PostgreSQL when BRIEFING_TEST_DATABASE_URL is set."""
     monkeypatch.setenv("BRIEFING_TELEGRAM_TOKEN", TOKEN)
     botapi = await BotAPIServer().start()
-    config = telegram_service_config(tmp_path, news, botapi)
+    config = telegram_service_config(tmp_path, news, botapi, db_url)
     store = Store.open(config.db_url)
     reader = store.telegram_subscriber(CHAT)
     store.subscribe(reader.id, "topic", "city")
