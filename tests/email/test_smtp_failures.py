@@ -2,14 +2,29 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import timedelta
 from email.message import EmailMessage
 from pathlib import Path
 
+import pytest
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult, LoginPassword
+
 from briefing.deliver.email import SmtpSender, send_due_digests
 from briefing.store import Store
 from briefing.store.schema import Digest
-from tests.email.conftest import HOUR, Ctx, SmtpServer, add_brief, add_subscriber, email_config, free_port, utc
+from tests.email.conftest import (
+    HOUR,
+    Ctx,
+    Mailbox,
+    SmtpServer,
+    add_brief,
+    add_subscriber,
+    email_config,
+    free_port,
+    utc,
+)
 
 NOW = utc(2026, 11, 27, 8, 0)
 
@@ -140,3 +155,51 @@ async def test_restart_mid_run_sends_nothing_twice_and_drops_nothing(tmp_path: P
     assert resent["Message-ID"].strip() == stranded.message_id
     with sqlite_store.session() as s:
         assert {d.status for d in s.query(Digest)} == {"sent"} and s.query(Digest).count() == 3
+
+
+@pytest.fixture
+def auth_smtp_server() -> Iterator[SmtpServer]:
+    """An SMTP server that requires a login (plain connection allowed, for the test only)."""
+
+    def check(server, session, envelope, mechanism, auth_data):  # noqa: ANN001, ANN202
+        ok = isinstance(auth_data, LoginPassword) and (auth_data.login, auth_data.password) == (b"bot", b"s3cret")
+        return AuthResult(success=ok)
+
+    mailbox, port = Mailbox(), free_port()
+    controller = Controller(mailbox, hostname="127.0.0.1", port=port, authenticator=check,
+                            auth_required=True, auth_require_tls=False)
+    controller.start()
+    yield SmtpServer(port, mailbox)
+    controller.stop()
+
+
+@pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")
+async def test_login_comes_from_the_environment(tmp_path: Path, sqlite_store: Store,
+                                                auth_smtp_server: SmtpServer,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    add_subscriber(sqlite_store, "reader@example.org")
+    add_brief(sqlite_store, "Bakery prices rise", topics=["economy"], created_at=NOW - HOUR)
+    ctx = Ctx(email_config(tmp_path, auth_smtp_server.port), sqlite_store)
+
+    # No credentials set: a configuration problem, retried (not a failed digest).
+    report = await send_due_digests(ctx, NOW)
+    row = _digest(sqlite_store)
+    assert report.retrying == 1 and row.status == "pending" and "530" in (row.last_error or "")
+
+    monkeypatch.setenv("BRIEFING_SMTP_USERNAME", "bot")
+    monkeypatch.setenv("BRIEFING_SMTP_PASSWORD", "s3cret")
+    report = await send_due_digests(ctx, NOW + HOUR)
+    assert report.sent == 1 and len(auth_smtp_server.mailbox.messages) == 1
+
+
+async def test_starttls_is_required_not_optional(tmp_path: Path, sqlite_store: Store,
+                                                 smtp_server: SmtpServer) -> None:
+    """With security: starttls, a server that cannot upgrade gets nothing in clear text."""
+    add_subscriber(sqlite_store, "reader@example.org")
+    add_brief(sqlite_store, "Bakery prices rise", topics=["economy"], created_at=NOW - HOUR)
+    config = email_config(tmp_path, smtp_server.port, security="starttls")
+
+    report = await send_due_digests(Ctx(config, sqlite_store), NOW)
+
+    assert report.retrying == 1 and smtp_server.mailbox.messages == []
+    assert "STARTTLS" in (_digest(sqlite_store).last_error or "").upper()

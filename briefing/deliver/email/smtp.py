@@ -3,8 +3,9 @@
 aiosmtplib's exceptions are translated at this boundary into our delivery errors, and
 :func:`briefing.errors.classify` decides what happens next (RFC 5321 section 4.2.1 reply codes):
 
-* 4xx, a dropped connection, a timeout, refused credentials -> :class:`DeliveryError`
-  (try again later, with back-off; an operator can fix credentials meanwhile);
+* 4xx, a dropped connection, a timeout, refused or missing credentials (535, 530), a refused
+  sender address -> :class:`DeliveryError` (try again later, with back-off; an operator can fix
+  the configuration meanwhile);
 * 5xx for the recipient (``RCPT TO`` refused, e.g. 550 mailbox unknown) -> :class:`RecipientGone`
   (stop mailing that address);
 * any other 5xx (the message itself refused, e.g. 554 on ``DATA``) -> :class:`PermanentDeliveryError`.
@@ -28,8 +29,14 @@ def translate(exc: BaseException) -> DeliveryError:
     """Our delivery error for an aiosmtplib (or socket) failure."""
     if isinstance(exc, aiosmtplib.SMTPRecipientsRefused) and exc.recipients:
         exc = exc.recipients[0]
-    if isinstance(exc, aiosmtplib.SMTPAuthenticationError):
-        return DeliveryError(f"SMTP login refused ({exc.code} {exc.message}); check the credentials")
+    if isinstance(exc, aiosmtplib.SMTPResponseException) and (
+            isinstance(exc, aiosmtplib.SMTPAuthenticationError) or exc.code == 530):
+        return DeliveryError(f"SMTP login refused or missing ({exc.code} {exc.message}); check "
+                             f"the username and password environment variables")
+    if isinstance(exc, aiosmtplib.SMTPSenderRefused):
+        # Our From address was refused: a configuration problem to fix, not the reader's fault.
+        return DeliveryError(f"SMTP refused the sender {exc.sender} ({exc.code} {exc.message}); "
+                             f"check email.from_address")
     if isinstance(exc, aiosmtplib.SMTPResponseException):
         text = f"SMTP {exc.code} {exc.message}".strip()
         if exc.code >= 500 and isinstance(exc, aiosmtplib.SMTPRecipientRefused):
