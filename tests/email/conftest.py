@@ -40,6 +40,7 @@ class Mailbox:
     messages: list[EmailMessage] = field(default_factory=list)
     envelopes: list[tuple[str, list[str]]] = field(default_factory=list)
     script: dict[str, list[str]] = field(default_factory=dict)
+    data_replies: list[str] = field(default_factory=list)  # answers to the next DATA commands
     rcpt_calls: int = 0
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # noqa: N802, ANN001
@@ -51,6 +52,8 @@ class Mailbox:
         return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):  # noqa: N802, ANN001
+        if self.data_replies:
+            return self.data_replies.pop(0)
         msg = email.message_from_bytes(envelope.content, policy=email.policy.default)
         self.messages.append(msg)  # type: ignore[arg-type]
         self.envelopes.append((envelope.mail_from, list(envelope.rcpt_tos)))

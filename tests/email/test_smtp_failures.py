@@ -203,3 +203,20 @@ async def test_starttls_is_required_not_optional(tmp_path: Path, sqlite_store: S
 
     assert report.retrying == 1 and smtp_server.mailbox.messages == []
     assert "STARTTLS" in (_digest(sqlite_store).last_error or "").upper()
+
+
+async def test_a_refused_message_fails_that_digest_but_keeps_the_reader(
+        tmp_path: Path, sqlite_store: Store, smtp_server: SmtpServer) -> None:
+    config = email_config(tmp_path, smtp_server.port)
+    sid = add_subscriber(sqlite_store, "reader@example.org")
+    add_brief(sqlite_store, "Bakery prices rise", topics=["economy"], created_at=NOW - HOUR)
+    smtp_server.mailbox.data_replies.append("554 5.7.1 Message content rejected")
+    ctx = Ctx(config, sqlite_store)
+
+    report = await send_due_digests(ctx, NOW)
+    assert report.failed == 1 and "554" in (_digest(sqlite_store).last_error or "")
+    assert sqlite_store.get_subscriber(sid).email_verified is True  # type: ignore[union-attr]
+
+    add_brief(sqlite_store, "Harbour tolls cut", topics=["economy"], created_at=NOW + HOUR)
+    tomorrow = await send_due_digests(ctx, NOW + 24 * HOUR)
+    assert tomorrow.sent == 1 and len(smtp_server.mailbox.messages) == 1
