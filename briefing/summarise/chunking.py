@@ -2,7 +2,7 @@
 
 Parts follow paragraph boundaries; a paragraph too long for one part is split at sentences,
 a sentence too long at words. Each part after the first repeats the end of the part before it
-(up to ``overlap`` tokens of whole units), so a statement that spans a break is seen whole once.
+(up to ``overlap`` tokens: whole paragraphs, else whole sentences), so a statement that spans a break is seen whole once.
 """
 
 from __future__ import annotations
@@ -37,24 +37,37 @@ def _units(text: str, count: Counter, budget: int) -> list[str]:
     return out
 
 
-def split_parts(text: str, count: Counter, budget: int, overlap: int = 64) -> list[str]:
-    """Parts of at most ``budget`` tokens (by ``count``), joined with blank lines."""
+def _tail(units: list[str], count: Counter, overlap: int) -> list[str]:
+    """The end of a part to repeat at the start of the next: whole units, else whole sentences."""
+    carried: list[str] = []
+    for unit in reversed(units):
+        if count("\n\n".join([unit, *carried])) > overlap:
+            break
+        carried.insert(0, unit)
+    if carried or not units:
+        return carried
+    sents = re.split(r"(?<=[.!?])\s+", units[-1])
+    tail: list[str] = []
+    for sent in reversed(sents[1:]):  # never the whole unit: that did not fit
+        if count(" ".join([sent, *tail])) > overlap:
+            break
+        tail.insert(0, sent)
+    return [" ".join(tail)] if tail else []
+
+
+def split_parts(text: str, count: Counter, budget: int, overlap: int | None = None) -> list[str]:
+    """Parts of at most ``budget`` tokens (by ``count``); ``overlap`` defaults to an eighth of it."""
     if count(text) <= budget:
         return [text]
-    units = _units(text, count, budget)
-    sizes = [count(u) for u in units]
-    parts: list[list[int]] = []
-    current: list[int] = []
-    for i, size in enumerate(sizes):
-        if current and sum(sizes[j] for j in current) + size > budget:
+    overlap = budget // 8 if overlap is None else overlap
+    parts: list[list[str]] = []
+    current: list[str] = []
+    for unit in _units(text, count, budget):
+        if current and count("\n\n".join([*current, unit])) > budget:
             parts.append(current)
-            carried: list[int] = []
-            for j in reversed(current):  # the end of the previous part, whole units, within overlap
-                if sum(sizes[k] for k in carried) + sizes[j] > overlap or \
-                        sum(sizes[k] for k in carried) + sizes[j] + size > budget:
-                    break
-                carried.insert(0, j)
-            current = carried
-        current.append(i)
+            current = _tail(current, count, overlap)
+            if current and count("\n\n".join([*current, unit])) > budget:
+                current = []
+        current.append(unit)
     parts.append(current)
-    return ["\n\n".join(units[j] for j in part) for part in parts]
+    return ["\n\n".join(part) for part in parts]

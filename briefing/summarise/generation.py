@@ -46,7 +46,7 @@ class Generator:
         return user_text
 
     def count(self, text: str) -> int:
-        return len(self.lm.tokenizer(text, add_special_tokens=False)["input_ids"])
+        return len(self.lm.tokenizer(text, add_special_tokens=False, verbose=False)["input_ids"])
 
     @property
     def input_limit(self) -> int:
@@ -69,8 +69,9 @@ class Generator:
         if not prompts:
             return []
         lengths = [self.count(p) for p in prompts]
-        order = sorted(range(len(prompts)), key=lambda i: lengths[i])
-        out: list[Generated | None] = [None] * len(prompts)
+        # Nothing to say about an empty text (a part summary the model left empty, say).
+        out: list[Generated | None] = [Generated("", 0.0, False) if not n else None for n in lengths]
+        order = sorted((i for i in range(len(prompts)) if lengths[i]), key=lambda i: lengths[i])
         for batch in _batches(order, self.batch_size):
             for i, result in zip(batch, self._run([prompts[i] for i in batch], max_new_tokens, min_new_tokens)):
                 out[i] = result

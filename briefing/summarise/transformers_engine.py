@@ -34,6 +34,8 @@ VERSION = "transformers-1"
 HEADLINE_TOKENS = 32
 # Part summaries are fed to the combine prompt: keep them short enough that many fit.
 PART_TOKENS = 120
+# Rounds of summarising summaries before the first group is taken as it is.
+COMBINE_ROUNDS = 3
 
 
 @dataclass
@@ -133,7 +135,8 @@ class TransformersEngine:
         template = "encoder" if self.style == "encoder" else "summary"
         jobs = [(w, part) for w in works for part in w.parts]
         answers = self._ask(template, [{"article": p, "title": w.doc.title} for w, p in jobs],
-                            PART_TOKENS if any(len(w.parts) > 1 for w in works) else None)
+                            min(PART_TOKENS, self.cfg.max_new_tokens) if any(len(w.parts) > 1 for w in works)
+                            else None)
         by_work: dict[int, list[str]] = {}
         for (w, _), ans in zip(jobs, answers):
             by_work.setdefault(id(w), []).append(ans.text)
@@ -144,16 +147,23 @@ class TransformersEngine:
 
     def _combine(self, w: Work, texts: list[str]) -> str:
         """Summarise part summaries, in parts again if they are still too long together."""
-        joined = "\n\n".join(f"Part {i}: {t}" for i, t in enumerate(texts, 1))
+        joined = "\n\n".join(f"Part {i}: {t}" for i, t in enumerate(texts, 1) if t.strip())
         w.flags.append(f"long article: summarised in {len(texts)} parts, then combined")
-        while True:
-            groups = split_parts(joined, self.gen.count, self.part_budget)
-            template = "encoder" if self.style == "encoder" else "combine"
-            key = "article" if self.style == "encoder" else "parts"
+        template = "encoder" if self.style == "encoder" else "combine"
+        key = "article" if self.style == "encoder" else "parts"
+        groups = split_parts(joined, self.gen.count, self.part_budget)
+        for _ in range(COMBINE_ROUNDS):
+            if len(groups) == 1:
+                break
             answers = self._ask(template, [{key: g, "title": w.doc.title} for g in groups])
-            if len(answers) == 1:
-                return answers[0].text
             joined = "\n\n".join(a.text for a in answers)
+            smaller = split_parts(joined, self.gen.count, self.part_budget)
+            if len(smaller) >= len(groups):
+                break  # summaries of the groups are no shorter than the groups: stop here
+            groups = smaller
+        if len(groups) > 1:
+            w.flags.append(f"long article: {len(groups)} groups of part summaries left; the first was used")
+        return self._ask(template, [{key: groups[0], "title": w.doc.title}])[0].text
 
     def _headlines(self, works: list[Work]) -> None:
         answers = self._ask("headline", [{"article": w.parts[0], "title": w.doc.title} for w in works],

@@ -20,7 +20,7 @@ from tests.conftest import SEED_ARTICLE, SEEDS
 CHATML = ("{% for message in messages %}{{ '<|im_start|>' + message['role'] + '\n' + message['content'] + "
           "'<|im_end|>\n' }}{% endfor %}{% if add_generation_prompt %}{{ '<|im_start|>assistant\n' }}{% endif %}")
 SPECIAL = ["<pad>", "<s>", "</s>", "<unk>", "<|im_start|>", "<|im_end|>"]
-TINY_CONTEXT = 256  # positions of the tiny models: a seed article is several times longer
+TINY_CONTEXT = 1024  # positions of the tiny models
 
 
 def _tokenizer(folder: Path, chat: bool):  # type: ignore[no-untyped-def]
@@ -31,7 +31,7 @@ def _tokenizer(folder: Path, chat: bool):  # type: ignore[no-untyped-def]
     tok = Tokenizer(models.BPE(unk_token="<unk>"))
     tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
     tok.decoder = decoders.ByteLevel()
-    tok.train_from_iterator(texts, trainers.BpeTrainer(vocab_size=600, special_tokens=SPECIAL,
+    tok.train_from_iterator(texts, trainers.BpeTrainer(vocab_size=2000, special_tokens=SPECIAL,
                                                        initial_alphabet=pre_tokenizers.ByteLevel.alphabet()))
     fast = PreTrainedTokenizerFast(tokenizer_object=tok, pad_token="<pad>", bos_token="<s>", eos_token="</s>",
                                    unk_token="<unk>", model_max_length=TINY_CONTEXT)
@@ -84,8 +84,8 @@ def tiny_seq2seq(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def tiny_cfg(model: Path, **kw: object) -> SummariserConfig:
-    base: dict[str, object] = {"engine": "transformers", "model": str(model), "max_new_tokens": 24,
-                               "max_input_tokens": 200, "device": "cpu"}
+    base: dict[str, object] = {"engine": "transformers", "model": str(model), "max_new_tokens": 12,
+                               "max_input_tokens": 700, "device": "cpu"}
     return SummariserConfig(**{**base, **kw})
 
 
