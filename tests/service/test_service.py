@@ -118,3 +118,43 @@ def test_next_poll_honours_the_stored_time_and_adds_bounded_jitter() -> None:
     times = [next_poll_time(later, now, 30, rng) for _ in range(200)]
     assert all(later <= t <= later + timedelta(seconds=30) for t in times)
     assert len({t for t in times}) > 100  # spread, not one fixed offset
+
+
+async def test_after_a_sleep_missed_runs_coalesce_and_stale_ones_are_skipped(
+        tmp_path: Path, news: NewsSite, engine: Engine) -> None:
+    """The laptop slept: the scheduler finds a job's time long past (as if the clock jumped)."""
+    news.publish("Harbour plan approved", "the harbour")
+    config = service_config(tmp_path, news, interval_minutes=60, service={"misfire_grace_seconds": 5})
+    svc = service(config, engine)
+    summarise, runs = svc.summarise, 0
+
+    async def counted() -> str | None:
+        nonlocal runs
+        runs += 1
+        return await summarise()
+
+    svc.summarise = counted  # type: ignore[method-assign]
+    async with running(svc):
+        await eventually(lambda: svc.app.store.count_briefs() == 1, what="the first poll's brief")
+        polls = len(news.hits)
+
+        def slept(seconds: float) -> None:  # the source and its job both due that long ago
+            due = utcnow() - timedelta(seconds=seconds)
+            svc.app.store.record_poll_success("local-news", etag=None, last_modified=None, next_poll_at=due)
+            svc.scheduler.modify_job("poll:local-news", next_run_time=due)
+
+        slept(30)  # beyond the 5 s grace: skipped, not run late
+        await asyncio.sleep(1.0)
+        assert len(news.hits) == polls
+
+        slept(3)  # within the grace: it runs
+        await eventually(lambda: len(news.hits) == polls + 1, what="the late poll")
+
+        # Eight runs of the 0.5 s summarise job missed in 4 s: one run, not eight.
+        svc.scheduler.pause()
+        await asyncio.sleep(0.6)  # no run in flight
+        before = runs
+        svc.scheduler.modify_job("summarise", next_run_time=utcnow() - timedelta(seconds=4))
+        svc.scheduler.resume()
+        await asyncio.sleep(0.3)
+        assert runs - before == 1
