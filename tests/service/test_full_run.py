@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
+import threading
 import time
 from collections.abc import Callable, Iterator
 from datetime import datetime
@@ -17,20 +19,36 @@ from briefing.store import Store
 from briefing.store.schema import Subscriber
 from tests.email.conftest import Mailbox, free_port
 from tests.service.conftest import NewsSite, ServiceProcess, write_config
-from tests.telegram.botapi_server import TOKEN, BotAPIServer, ThreadedBotAPIServer
+from tests.telegram.botapi_server import TOKEN, BotAPIServer
 
 CHAT = 777
 READER = "reader@example.org"
 TZ = "Europe/Berlin"
+CHAT_TZ = "America/New_York"
 SHUTDOWN_SECONDS = 5
 
 
 @pytest.fixture
 def botapi() -> Iterator[BotAPIServer]:
-    threaded = ThreadedBotAPIServer()
-    server = threaded.start()
+    """The fake Bot API server on its own event loop in a thread: the service is another process."""
+    server, loop = BotAPIServer(), asyncio.new_event_loop()
+    thread = threading.Thread(target=loop.run_forever, daemon=True)
+    thread.start()
+    asyncio.run_coroutine_threadsafe(server.start(), loop).result(10)
     yield server
-    threaded.stop()
+
+    async def shutdown() -> None:
+        await server.stop()
+        # A long poll may still be parked in getUpdates: end it before the loop stops.
+        tasks = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+    asyncio.run_coroutine_threadsafe(shutdown(), loop).result(10)
+    loop.call_soon_threadsafe(loop.stop)
+    thread.join(5)
+    loop.close()
 
 
 @pytest.fixture
@@ -50,7 +68,7 @@ def wait_until(check: Callable[[], object], proc: ServiceProcess, what: str, tim
         time.sleep(0.1)
 
 
-def test_briefing_run_delivers_a_new_story_to_telegram_and_the_days_digest_by_email(
+def test_briefing_run_delivers_a_new_story_to_telegram_and_the_days_digest(
         tmp_path: Path, news: NewsSite, botapi: BotAPIServer, mailbox: tuple[Mailbox, int]) -> None:
     box, smtp_port = mailbox
     http_port = free_port()
@@ -82,10 +100,13 @@ def test_briefing_run_delivers_a_new_story_to_telegram_and_the_days_digest_by_em
         wait_until(lambda: botapi.sent(CHAT), proc, "brief in Telegram")
         assert "Harbour bridge reopens after repairs" in botapi.texts(CHAT)[0]
 
-        # The reader's digest time comes (this minute, Berlin time): that day's digest is sent.
-        local_now = datetime.now(ZoneInfo(TZ)).strftime("%H:%M")
-        store.update_subscriber(mail_reader.id, digest_time=local_now)
+        # Both readers' digest time comes (this minute, their own local time): that day's digest
+        # is sent, by email to one and in Telegram to the other, who asked for it there.
+        store.update_subscriber(mail_reader.id, digest_time=datetime.now(ZoneInfo(TZ)).strftime("%H:%M"))
+        store.update_subscriber(chat_reader.id, digest_telegram=True, timezone=CHAT_TZ,
+                                digest_time=datetime.now(ZoneInfo(CHAT_TZ)).strftime("%H:%M"))
         wait_until(lambda: box.to(READER), proc, "digest in the mailbox")
+        wait_until(lambda: len(botapi.sent(CHAT)) == 2, proc, "digest in Telegram")
         rc, seconds = proc.terminate()
     finally:
         if proc.proc.poll() is None:
@@ -98,6 +119,7 @@ def test_briefing_run_delivers_a_new_story_to_telegram_and_the_days_digest_by_em
     assert str(today.day) in digest["Subject"]
     text = digest.get_body(("plain",)).get_content()  # type: ignore[union-attr]
     assert "Harbour bridge reopens after repairs" in text
+    assert "Harbour bridge reopens after repairs" in botapi.texts(CHAT)[1]  # the Telegram digest
 
     # The one-click unsubscribe URL in the digest is served by `briefing run` itself.
     proc = ServiceProcess(config, env=env)
@@ -112,7 +134,7 @@ def test_briefing_run_delivers_a_new_story_to_telegram_and_the_days_digest_by_em
         if proc.proc.poll() is None:
             proc.proc.kill()
     assert rc == 0, proc.log
-    assert len(botapi.sent(CHAT)) == 1 and len(box.to(READER)) == 1  # nothing sent twice after the restart
+    assert len(botapi.sent(CHAT)) == 2 and len(box.to(READER)) == 1  # nothing sent twice after the restart
     sub = store.get_subscriber(mail_reader.id)
     assert sub is not None and not sub.email_verified  # unsubscribed: no more digests
     store.close()
