@@ -130,10 +130,10 @@ class ServiceProcess:
                 raise AssertionError(f"no {text!r} in the service log (exit {self.proc.returncode}):\n{self.log}")
             time.sleep(0.05)
 
-    def terminate(self, timeout: float = 30.0) -> tuple[int, float]:
-        """SIGTERM; (exit status, seconds it took to exit)."""
+    def terminate(self, timeout: float = 30.0, sig: int = signal.SIGTERM) -> tuple[int, float]:
+        """SIGTERM (or ``sig``); (exit status, seconds it took to exit)."""
         started = time.monotonic()
-        self.proc.send_signal(signal.SIGTERM)
+        self.proc.send_signal(sig)
         try:
             rc = self.proc.wait(timeout)
         finally:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+import signal
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -129,7 +130,7 @@ def test_briefing_run_delivers_a_new_story_to_telegram_and_the_days_digest(
         answer = httpx.post(url, data={"List-Unsubscribe": "One-Click"}, timeout=5)
         assert answer.status_code == 200, answer.text
         time.sleep(2)  # a few job runs after the restart
-        rc, _ = proc.terminate()
+        rc, _ = proc.terminate(sig=signal.SIGINT)  # Ctrl-C stops it just as cleanly
     finally:
         if proc.proc.poll() is None:
             proc.proc.kill()
