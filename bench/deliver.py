@@ -5,7 +5,7 @@
 
 For each configured rate it queues one new brief for every subscriber, drains the deliveries
 with the real bot (python-telegram-bot, flood limiter, SQLite store) against
-``tests/telegram/botapi_server.py`` running on its own thread, and prints the achieved rate
+``tests/telegram/botapi_server.py`` running in its own process, and prints the achieved rate
 against the limit, as the server saw it. At 30 msg/s, 10,000 messages take about 5.5 minutes;
 ``--subscribers`` makes the run shorter.
 """
@@ -15,19 +15,23 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+import httpx
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
 
 from briefing.config import parse_config  # noqa: E402
 from briefing.deliver.telegram import TelegramBot  # noqa: E402
 from briefing.models import Actor, ArticleDraft, Brief  # noqa: E402
 from briefing.service.app import App  # noqa: E402
 from briefing.store.schema import Subscriber, Subscription  # noqa: E402
-from tests.telegram.botapi_server import TOKEN, ThreadedBotAPIServer  # noqa: E402
+from tests.telegram.botapi_server import TOKEN  # noqa: E402
 
 
 def add_subscribers(app: App, n: int) -> None:
@@ -60,24 +64,41 @@ def max_in_window(times: list[float], window: float = 1.0) -> int:
     return best
 
 
-async def run_once(app: App, server, rate: float, run: int, n: int) -> dict[str, object]:  # type: ignore[no-untyped-def]
+async def run_once(app: App, base_url: str, rate: float, run: int, n: int) -> dict[str, object]:
     t0 = time.monotonic()
     queued = await asyncio.to_thread(queue_brief, app, run)
     queue_s = time.monotonic() - t0
     config = app.config.telegram.model_copy(update={"messages_per_second": rate})
     bot = TelegramBot(app, config, token=TOKEN, extra_commands=[])
     await bot.start()
-    start = len(server.calls)
+    calls_url = base_url.removesuffix("/bot") + "/_calls"
+    start = len(httpx.get(calls_url).json()["calls"])
     try:
         report = await bot.drain_deliveries(limit=n)
     finally:
         await bot.stop()
-    sends = sorted(c.at for c in server.calls[start:] if c.method == "sendMessage" and c.status == 200)
+    calls = [c for c in httpx.get(calls_url, params={"since": start}).json()["calls"]
+             if c["method"] == "sendMessage" and c["status"] == 200]
+    sends = sorted(c["at"] for c in calls)
     span = sends[-1] - sends[0] if len(sends) > 1 else 0.0
-    chats = [c.params["chat_id"] for c in server.calls[start:] if c.method == "sendMessage" and c.status == 200]
+    chats = [c["chat_id"] for c in calls]
     return {"limit": rate, "queued": queued, "queue_s": queue_s, "sent": report.sent, "seconds": report.seconds,
             "achieved": (len(sends) - 1) / span if span else 0.0, "peak": max_in_window(sends),
             "dupes": len(chats) - len(set(chats)), "failed": report.failed}
+
+
+async def bench(base_url: str, n: int, rates: list[float]) -> list[dict[str, object]]:
+    with tempfile.TemporaryDirectory() as tmp:
+        config = parse_config({"data_dir": tmp, "telegram": {"base_url": base_url},
+                               "sources": [{"name": "bench", "kind": "feed", "url": "https://news.example/feed",
+                                            "topics": ["harbour"]}]}, base_dir=tmp)
+        app = App(config)
+        try:
+            app.store.sync_sources(config.sources)
+            add_subscribers(app, n)
+            return [await run_once(app, base_url, rate, i, n) for i, rate in enumerate(rates)]
+        finally:
+            app.close()
 
 
 async def main(argv: list[str] | None = None) -> int:
@@ -87,18 +108,15 @@ async def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     rates = args.rate or [30.0]
     logging.basicConfig(level=logging.WARNING)
-    threaded = ThreadedBotAPIServer()
-    server = threaded.start()
-    with tempfile.TemporaryDirectory() as tmp:
-        config = parse_config({"data_dir": tmp, "telegram": {"base_url": server.base_url},
-                               "sources": [{"name": "bench", "kind": "feed", "url": "https://news.example/feed",
-                                            "topics": ["harbour"]}]}, base_dir=tmp)
-        app = App(config)
-        app.store.sync_sources(config.sources)
-        add_subscribers(app, args.subscribers)
-        rows = [await run_once(app, server, rate, i, args.subscribers) for i, rate in enumerate(rates)]
-        app.close()
-    threaded.stop()
+    server = subprocess.Popen([sys.executable, "-m", "tests.telegram.botapi_server"], cwd=REPO,
+                              stdout=subprocess.PIPE, text=True)
+    try:
+        assert server.stdout is not None
+        base_url = f"http://127.0.0.1:{server.stdout.readline().split()[1]}/bot"
+        rows = await bench(base_url, args.subscribers, rates)
+    finally:
+        server.terminate()
+        server.wait(10)
     print(f"\nOne brief to {args.subscribers:,} subscribers (SQLite, fake Bot API on 127.0.0.1)\n")
     print("| limit msg/s | queued | queue s | sent | failed | duplicates | drain s | achieved msg/s | peak in any 1 s |")
     print("|---|---|---|---|---|---|---|---|---|")

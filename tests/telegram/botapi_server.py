@@ -151,6 +151,7 @@ class BotAPIServer:
         self._changed = asyncio.Condition()
         app = web.Application(client_max_size=10 * 1024 * 1024)
         app.router.add_route("*", "/bot{token}/{method}", self._handle)
+        app.router.add_get("/_calls", self._calls)  # not Telegram: lets another process read the record
         self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.5)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
@@ -218,6 +219,11 @@ class BotAPIServer:
             async with self._changed:
                 await self._changed.wait_for(lambda: len(self.sent(chat_id, method)) >= count)
         return self.sent(chat_id, method)
+
+    async def _calls(self, request: web.Request) -> web.Response:
+        since = int(request.query.get("since", 0))
+        return _json({"calls": [{"method": c.method, "at": c.at, "status": c.status,
+                                 "chat_id": c.params.get("chat_id")} for c in self.calls[since:]]})
 
     # -- protocol ------------------------------------------------------------
 
@@ -418,7 +424,7 @@ def _check_markup(markup: Any) -> None:
 
 
 class ThreadedBotAPIServer:
-    """The server on its own event loop in a thread, so a benchmark's client does not share a loop."""
+    """The server on its own event loop in a thread (for code under test that runs its own loop)."""
 
     def __init__(self) -> None:
         self.server = BotAPIServer()
@@ -444,3 +450,13 @@ class ThreadedBotAPIServer:
         self._thread.join(5)
 
 
+async def _serve_forever() -> None:
+    server = await BotAPIServer().start()
+    print(f"PORT {server.port}", flush=True)
+    await asyncio.Event().wait()
+
+
+if __name__ == "__main__":
+    # ``python -m tests.telegram.botapi_server``: the server in its own process (for the benchmark,
+    # so that client and server do not share one interpreter); ``GET /_calls`` returns the record.
+    asyncio.run(_serve_forever())

@@ -105,13 +105,6 @@ def add_brief(app: App, headline: str = "Harbour plan approved", *, source: str 
     return brief_id
 
 
-async def until(predicate: Callable[[], bool], timeout: float = 5.0) -> None:
-    """Wait until ``predicate()`` holds (for state the bot changes in the database)."""
-    async with asyncio.timeout(timeout):
-        while not predicate():
-            await asyncio.sleep(0.02)
-
-
 async def ask(botapi: BotAPIServer, chat_id: int, text: str, *, user_id: int | None = None,
               replies: int = 1, reply_to: dict[str, Any] | None = None) -> str:
     """Send ``text`` as a user and return the bot's answer(s) as the user sees them."""

@@ -7,7 +7,7 @@ import json
 from briefing.deliver.telegram import TelegramBot
 from briefing.service.app import App
 from tests.telegram.botapi_server import BotAPIServer, parse_html
-from tests.telegram.conftest import ADMIN, add_brief, ask, until
+from tests.telegram.conftest import ADMIN, add_brief, ask
 
 CHAT = 100
 

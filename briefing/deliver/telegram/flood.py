@@ -67,8 +67,8 @@ def delivery_error(exc: TelegramError) -> DeliveryError:
         if "can't parse entities" in low:
             return MarkupRejected(text)
         return PermanentDeliveryError(text)
-    if isinstance(exc, InvalidToken):
-        return PermanentDeliveryError(f"the bot token was refused: {text}")
+    if isinstance(exc, InvalidToken):  # a revoked token: the briefs wait for a new one, not lost
+        return DeliveryError(f"the bot token was refused: {text}")
     return DeliveryError(text)  # network errors, timeouts, 5xx: worth another try
 
 

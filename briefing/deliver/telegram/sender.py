@@ -34,8 +34,8 @@ CHANNEL = "telegram"
 # (they are reclaimed after the store's stale window), yet enough to keep the rate up.
 BATCH = 32
 
-SendHTML = Callable[[int, str], Awaitable[list[int]]]
-SendPlain = Callable[[int, str], Awaitable[list[int]]]
+# Sends text to a chat and returns the message ids (the bot's send_html / send_plain).
+Send = Callable[[int, str], Awaitable[list[int]]]
 
 
 @dataclass
@@ -61,7 +61,7 @@ class DrainReport:
 class DeliverySender:
     """Sends claimed deliveries through ``send_html`` (the bot's, rate limited) and records outcomes."""
 
-    def __init__(self, store: Store, config: TelegramConfig, send_html: SendHTML, send_plain: SendPlain, *,
+    def __init__(self, store: Store, config: TelegramConfig, send_html: Send, send_plain: Send, *,
                  concurrency: int = 16, clock: Callable[[], datetime] = utcnow) -> None:
         self.store, self.config = store, config
         self._send_html, self._send_plain = send_html, send_plain
