@@ -118,7 +118,8 @@ async def main(argv: list[str] | None = None) -> int:
         server.terminate()
         server.wait(10)
     print(f"\nOne brief to {args.subscribers:,} subscribers (SQLite, fake Bot API on 127.0.0.1)\n")
-    print("| limit msg/s | queued | queue s | sent | failed | duplicates | drain s | achieved msg/s | peak in any 1 s |")
+    print("| limit msg/s | queued | queue s | sent | failed | duplicates | drain s | achieved msg/s "
+          "| peak in any 1 s |")
     print("|---|---|---|---|---|---|---|---|---|")
     for r in rows:
         print(f"| {r['limit']:g} | {r['queued']:,} | {r['queue_s']:.1f} | {r['sent']:,} | {r['failed']} | {r['dupes']} "

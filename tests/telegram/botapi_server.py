@@ -78,7 +78,9 @@ def parse_html(text: str) -> str:
             if tag.startswith("/"):
                 name = tag[1:].strip().lower()
                 if not stack or stack[-1] != name:
-                    raise _entities_error(f'Unmatched end tag at byte offset {_offset(text, i)}, expected "</{stack[-1] if stack else ""}>", found "</{name}>"')
+                    expected = stack[-1] if stack else ""
+                    raise _entities_error(f'Unmatched end tag at byte offset {_offset(text, i)}, '
+                                          f'expected "</{expected}>", found "</{name}>"')
                 stack.pop()
             else:
                 name = (tag.split(None, 1) or [""])[0].lower()
@@ -319,8 +321,8 @@ class BotAPIServer:
         text = self._checked_text(params)
         message = self.messages[key]
         if message["text"] == text and "reply_markup" not in params:
-            raise APIError(400, "Bad Request: message is not modified: specified new message content and "
-                                "reply markup are exactly the same as a current content and reply markup of the message")
+            raise APIError(400, "Bad Request: message is not modified: specified new message content and reply "
+                                "markup are exactly the same as a current content and reply markup of the message")
         if "reply_markup" in params:
             _check_markup(params["reply_markup"])
             message["reply_markup"] = params["reply_markup"]

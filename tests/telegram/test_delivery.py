@@ -7,6 +7,7 @@ import time
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
+import pytest
 from sqlalchemy import select
 
 from briefing.deliver.telegram import DrainReport, TelegramBot
@@ -195,7 +196,8 @@ async def test_flood_limits_space_messages_overall_and_per_chat(make_app: Callab
         await bot.stop()
 
 
-async def _mid_run(app: App, botapi: BotAPIServer, chats: list[int], after: int) -> tuple[TelegramBot, asyncio.Task[DrainReport]]:
+async def _mid_run(app: App, botapi: BotAPIServer, chats: list[int],
+                   after: int) -> tuple[TelegramBot, asyncio.Task[DrainReport]]:
     """A bot draining one brief to ``chats`` slowly (10/s, two at a time), ``after`` sends in."""
     bot = TelegramBot(app, app.config.telegram, token=TOKEN, extra_commands=[])
     await bot.start()
@@ -249,7 +251,8 @@ async def test_crash_in_the_middle_loses_nothing_and_sends_nothing_twice(make_ap
     assert app.store.delivery_counts() == {"sent": 8}
 
 
-async def test_dry_run_sends_nothing_and_leaves_deliveries_pending(app: App, botapi: BotAPIServer, caplog) -> None:  # type: ignore[no-untyped-def]
+async def test_dry_run_sends_nothing_and_leaves_deliveries_pending(app: App, botapi: BotAPIServer,
+                                                                   caplog: pytest.LogCaptureFixture) -> None:
     sub = app.store.telegram_subscriber(600)
     app.store.subscribe(sub.id, "topic", "harbour")
     add_brief(app, "Dry harbour story")

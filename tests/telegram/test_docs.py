@@ -35,7 +35,7 @@ async def test_every_command_is_in_help_menu_and_readme(app: App, botapi: BotAPI
         assert f"`/{command.name}" in section, f"/{command.name} is missing from README.md's telegram section"
 
 
-async def test_extra_commands_join_help_and_menu(app, botapi: BotAPIServer) -> None:  # type: ignore[no-untyped-def]
+async def test_extra_commands_join_help_and_menu(app: App, botapi: BotAPIServer) -> None:
     from briefing.deliver.telegram import Command, CommandRequest
 
     async def ping(req: CommandRequest) -> None:

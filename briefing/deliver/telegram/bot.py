@@ -407,14 +407,15 @@ def _plugin_commands() -> list[Command]:
 # -- views ---------------------------------------------------------------------
 
 async def subscriptions_view(req: CommandRequest, sub: Subscriber) -> tuple[str, InlineKeyboardMarkup | None]:
-    """The user's subscriptions with a button per configured topic and source to toggle it."""
+    """The user's subscriptions with a button per configured topic and source (and followed keyword) to toggle."""
     store, config = req.app.store, req.app.config
     subs = await req.run(store.subscriptions, sub.id)
     topics = await req.run(cmd.known_topics, config, store)
     sources = await req.run(cmd.known_sources, store)
     followed = {(s.kind, s.value) for s in subs}
     buttons = []
-    for kind, values in (("topic", topics), ("source", [s.casefold() for s in sources])):
+    keywords = [s.value for s in subs if s.kind == "keyword"]  # followed ones, so they can be dropped
+    for kind, values in (("topic", topics), ("source", [s.casefold() for s in sources]), ("keyword", keywords)):
         for value in values:
             on = (kind, value) in followed
             data = f"{'-' if on else '+'}{kind}:{value}"

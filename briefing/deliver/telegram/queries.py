@@ -55,7 +55,8 @@ def bot_stats(store: Store, now: datetime | None = None) -> BotStats:
     """Counts for the admin ``/stats`` command."""
     now = now or utcnow()
     with store.session() as s:
-        by_active = dict(s.execute(select(Subscriber.active, func.count(Subscriber.id)).group_by(Subscriber.active)).all())
+        q = select(Subscriber.active, func.count(Subscriber.id)).group_by(Subscriber.active)
+        by_active = dict(s.execute(q).all())
         subs = s.scalar(select(func.count(Subscription.id))) or 0
     return BotStats(subscribers_active=by_active.get(True, 0), subscribers_inactive=by_active.get(False, 0),
                     subscriptions=subs, briefs_24h=store.count_briefs(since=now - timedelta(hours=24)),
