@@ -46,7 +46,7 @@ class Call:
 class Failure:
     status: int
     description: str
-    retry_after: int | None = None
+    parameters: dict[str, Any] | None = None  # ResponseParameters: retry_after, migrate_to_chat_id
     chat_id: int | None = None  # None: any chat
     times: int = 1
 
@@ -58,9 +58,9 @@ class _Update:
 
 
 class APIError(Exception):
-    def __init__(self, status: int, description: str, retry_after: int | None = None) -> None:
+    def __init__(self, status: int, description: str, parameters: dict[str, Any] | None = None) -> None:
         super().__init__(description)
-        self.status, self.description, self.retry_after = status, description, retry_after
+        self.status, self.description, self.parameters = status, description, parameters
 
 
 def parse_html(text: str) -> str:
@@ -196,9 +196,11 @@ class BotAPIServer:
         return query_id
 
     def fail(self, method: str, status: int, description: str, *, retry_after: int | None = None,
-             chat_id: int | None = None, times: int = 1) -> None:
+             parameters: dict[str, Any] | None = None, chat_id: int | None = None, times: int = 1) -> None:
         """Answer the next ``times`` calls of ``method`` (to ``chat_id``, if given) with an error."""
-        self.failures.setdefault(method, []).append(Failure(status, description, retry_after, chat_id, times))
+        if retry_after is not None:
+            parameters = {**(parameters or {}), "retry_after": retry_after}
+        self.failures.setdefault(method, []).append(Failure(status, description, parameters, chat_id, times))
 
     def sent(self, chat_id: int | None = None, method: str = "sendMessage") -> list[Call]:
         """Successful calls of ``method`` (to ``chat_id``)."""
@@ -265,8 +267,8 @@ class BotAPIServer:
         except APIError as exc:
             call.status = exc.status
             body: dict[str, Any] = {"ok": False, "error_code": exc.status, "description": exc.description}
-            if exc.retry_after is not None:
-                body["parameters"] = {"retry_after": exc.retry_after}
+            if exc.parameters:
+                body["parameters"] = exc.parameters
             return _json(body, exc.status)
         self._notify()
         return _json({"ok": True, "result": result})
@@ -281,7 +283,7 @@ class BotAPIServer:
         for failure in self.failures.get(method, []):
             if failure.times > 0 and (failure.chat_id is None or failure.chat_id == chat):
                 failure.times -= 1
-                raise APIError(failure.status, failure.description, failure.retry_after)
+                raise APIError(failure.status, failure.description, failure.parameters)
 
     async def _m_getMe(self, params: dict[str, Any]) -> Any:  # noqa: N802 - Bot API method names
         return BOT_USER

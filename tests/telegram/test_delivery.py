@@ -282,3 +282,17 @@ async def test_a_stalled_event_loop_does_not_release_a_burst(make_app: Callable[
     most = max(sum(1 for u in times if t - 1 < u <= t) for t in times)
     # One over for arrival jitter at the server; a burst after the stall would be ~10 over.
     assert most <= 21, f"{most} messages within one second at a limit of 20/s"
+
+
+async def test_a_group_that_became_a_supergroup_is_followed(bot: TelegramBot, botapi: BotAPIServer,
+                                                            app: App) -> None:
+    group, supergroup = -1001, -100200300
+    await follow(botapi, group, "harbour")
+    botapi.fail("sendMessage", 400, "Bad Request: group chat was upgraded to a supergroup chat",
+                parameters={"migrate_to_chat_id": supergroup}, chat_id=group)
+    add_brief(app)
+    report = await bot.drain_deliveries()
+    assert report.sent == 1 and report.retry_later == 1
+    assert botapi.texts(supergroup)[0].startswith("Harbour plan approved")
+    sub = app.store.subscriber_by_chat(supergroup)
+    assert sub is not None and sub.active and app.store.subscriber_by_chat(group) is None

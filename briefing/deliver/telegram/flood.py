@@ -43,6 +43,17 @@ _GONE = ("chat not found", "user is deactivated", "bot was kicked", "peer_id_inv
          "group chat was deactivated", "have no rights to send")
 
 
+class ChatMoved(DeliveryError):
+    """A group became a supergroup with a new chat id: send there instead (classified as retry).
+
+    https://core.telegram.org/bots/api#responseparameters (``migrate_to_chat_id``).
+    """
+
+    def __init__(self, new_chat_id: int) -> None:
+        super().__init__(f"the group moved to chat {new_chat_id}")
+        self.new_chat_id = new_chat_id
+
+
 def retry_after_seconds(exc: RetryAfter) -> float:
     """``retry_after`` in seconds whatever python-telegram-bot's setting (int or timedelta)."""
     with warnings.catch_warnings():
@@ -58,8 +69,8 @@ def delivery_error(exc: TelegramError) -> DeliveryError:
         return RateLimited(text, retry_after_seconds(exc))
     if isinstance(exc, Forbidden):  # 403: "bot was blocked by the user", "user is deactivated"
         return RecipientGone(text)
-    if isinstance(exc, ChatMigrated):  # a group became a supergroup with a new id
-        return RecipientGone(f"chat migrated to {exc.new_chat_id}")
+    if isinstance(exc, ChatMigrated):
+        return ChatMoved(exc.new_chat_id)
     if isinstance(exc, BadRequest):
         low = text.lower()
         if any(marker in low for marker in _GONE):

@@ -17,10 +17,11 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from sqlalchemy.exc import IntegrityError
 from telegram.error import TelegramError
 
 from briefing.config import TelegramConfig
-from briefing.deliver.telegram.flood import delivery_error
+from briefing.deliver.telegram.flood import ChatMoved, delivery_error
 from briefing.deliver.telegram.format import brief_html, html_to_text
 from briefing.deliver.telegram.queries import release_deliveries
 from briefing.errors import Action, RateLimited, classify
@@ -145,6 +146,14 @@ class DeliverySender:
             await asyncio.to_thread(self.store.mark_delivery_sent, delivery.id, ",".join(map(str, ids)))
             report.sent += 1
             return
+        if isinstance(error, ChatMoved):
+            if await self._follow_move(delivery, error):  # send again at once, to the new id
+                await asyncio.to_thread(self.store.mark_delivery_retry, delivery.id, text, self.clock())
+                report.retry_later += 1
+            else:  # the new chat is subscribed on its own: this one is gone
+                await asyncio.to_thread(self.store.deactivate_subscriber, delivery.subscriber_id, str(error))
+                report.deactivated += 1
+            return
         if action is Action.RETRY_LATER and delivery.attempts < max(1, self.config.max_retries):
             delay = error.retry_after if isinstance(error, RateLimited) else self.backoff(delivery.attempts)
             await asyncio.to_thread(self.store.mark_delivery_retry, delivery.id, text,
@@ -157,6 +166,15 @@ class DeliverySender:
             text = f"gave up after {delivery.attempts} attempts: {text}"
         await asyncio.to_thread(self.store.mark_delivery_failed, delivery.id, text)
         report.failed += 1
+
+    async def _follow_move(self, delivery: Delivery, moved: ChatMoved) -> bool:
+        """Point the subscriber at the group's new chat id; False if another subscriber has it."""
+        try:
+            await asyncio.to_thread(self.store.update_subscriber, delivery.subscriber_id,
+                                    telegram_chat_id=moved.new_chat_id)
+        except IntegrityError:
+            return False
+        return True
 
     def backoff(self, attempts: int) -> float:
         """Seconds before the next try after ``attempts`` failed ones: doubling, capped."""
