@@ -1,8 +1,8 @@
 """A database lease: the one running instance that may send (no double-sending).
 
-Two instances started by accident on one database both poll and summarise (the
-store dedups, so that is harmless), but only the holder of the ``sender`` lease
-drains deliveries and sends digests. The lease is a row ``(name, holder,
+Of two instances started by accident on one database, only the holder of the
+``sender`` lease works: it polls, summarises, runs the Telegram bot, drains
+deliveries and sends digests; the other stands by (see ``briefing.service.runner``). The lease is a row ``(name, holder,
 expires_at)``; taking or renewing it is a single conditional ``UPDATE`` (or an
 ``INSERT`` that the primary key lets only one instance win), so it is atomic on
 SQLite and PostgreSQL alike without advisory locks. A holder that dies stops
@@ -86,10 +86,10 @@ class SenderLease:
         held = acquire(self.store, self.name, self.holder, self.ttl, now)
         if held != self.held:
             if held:
-                log.info("holding the %s lease (%s): this instance sends", self.name, self.holder)
+                log.info("holding the %s lease (%s): this instance is the active one", self.name, self.holder)
             else:
                 other = current(self.store, self.name)
-                log.warning("the %s lease is held by %s until %s: this instance will not send",
+                log.warning("the %s lease is held by %s until %s: this instance stands by",
                             self.name, other.holder if other else "?",
                             other.expires_at.isoformat() if other else "?")
         self.held = held

@@ -180,6 +180,8 @@ class Service:
         except BriefingError:
             self.app.close()
             raise
+        self._bot_started = False
+        self._bot_lock = asyncio.Lock()
         self._threads = DaemonThreads()
         self._running: dict[str, asyncio.Task[None]] = {}
         self._again: set[str] = set()
@@ -220,10 +222,10 @@ class Service:
         await self.blocking(store.sync_sources, self.config.sources)
         await self._start_http()  # before the model loads: a port in use is reported at once
         await self._start_worker()
-        if not await self.blocking(self.lease.hold):
+        if await self.blocking(self.lease.hold):
+            await self._start_bot()
+        else:
             log.warning("another instance is running on this database: standing by until it stops")
-        if self.bot is not None:
-            await self.bot.start()
         await self._add_jobs()
         self.scheduler.start()
         log.info("briefing is running: %d job(s)%s", len(self.scheduler.get_jobs()),
@@ -294,6 +296,14 @@ class Service:
             log.info("returned %d claimed delivery(ies) to pending", n)
 
     # -- parts ---------------------------------------------------------------
+
+    async def _start_bot(self) -> None:
+        """Start taking Telegram updates: only in the active instance, since Telegram gives one
+        bot token's updates to one poller (a second gets 409 Conflict)."""
+        async with self._bot_lock:  # several jobs may notice the takeover at once
+            if self.bot is not None and not self._bot_started:
+                await self.bot.start()
+                self._bot_started = True
 
     def _make_bot(self) -> TelegramBot | None:
         tg = self.config.telegram
@@ -447,7 +457,7 @@ class Service:
 
     async def deliver(self) -> str | None:
         """Send pending Telegram deliveries; the bot records each outcome and its retry time."""
-        if self.bot is None:
+        if self.bot is None or not self._bot_started:
             return None
         report = await self.bot.drain_deliveries(limit=self.cfg.deliver_batch_size)
         if report.sent or report.failed or report.retry_later or report.deactivated:
@@ -465,7 +475,7 @@ class Service:
 
     async def send_digests(self) -> str | None:
         """Record and send the digests that are due by each subscriber's local time."""
-        send_html = self.bot.send_html if self.bot is not None else None
+        send_html = self.bot.send_html if self.bot is not None and self._bot_started else None
         report = await send_due_digests(self.app, send_html=send_html, signer=self.signer)
         for error in report.errors[:5]:
             log.warning("digest: %s", error)
@@ -477,11 +487,21 @@ class Service:
         held = await self.blocking(self.lease.hold)
         if held and not was:
             await self._resync_polls()
+            await self._try_start_bot()
         return held
 
     async def keep_lease(self) -> str | None:
-        await self.active()
+        if await self.active() and not self._bot_started:
+            await self._try_start_bot()  # it failed at the takeover: try again, every lease renewal
         return None
+
+    async def _try_start_bot(self) -> None:
+        """Start the bot after a takeover; a failure is logged and must not stop the other jobs."""
+        try:
+            await self._start_bot()
+        except Exception as exc:  # noqa: BLE001 - Telegram may be unreachable right now
+            log.warning("could not start the Telegram bot: %s (trying again in %.0fs)",
+                        exc, self.cfg.lease_seconds / 3)
 
     async def _resync_polls(self) -> None:
         """On taking over from another instance: poll each source when its stored time says."""

@@ -45,6 +45,7 @@ async def test_only_the_lease_holder_sends_and_a_standby_takes_over(
         await botapi.wait_for("sendMessage", 1, chat_id=CHAT)
         await asyncio.sleep(1.5)  # time enough for the standby to send it too, were it not standing by
         assert len(botapi.sent(CHAT)) == 1
+        assert len(botapi.sent(method="setMyCommands")) == 1  # the standby's bot has not started
         lease = current(store)
         assert lease is not None and lease.holder == first.lease.holder and not second.lease.held
 
@@ -52,6 +53,7 @@ async def test_only_the_lease_holder_sends_and_a_standby_takes_over(
         news.publish("Tram line extended", "the tram line")
         await botapi.wait_for("sendMessage", 2, chat_id=CHAT)
         await eventually(lambda: second.lease.held, what="the standby to take over")
+        assert len(botapi.sent(method="setMyCommands")) == 2  # its bot started on taking over
         await asyncio.sleep(1.0)
     finally:
         await first.stop()
