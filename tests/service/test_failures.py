@@ -24,14 +24,15 @@ from tests.telegram.botapi_server import TOKEN, BotAPIServer
 CHAT = 5150
 
 
-def test_a_missing_bot_token_stops_start_up_with_a_clear_error(
-        tmp_path: Path, news: NewsSite, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
-    monkeypatch.delenv("BRIEFING_TELEGRAM_TOKEN", raising=False)
-    path = write_config(tmp_path / "config.yaml", {"data_dir": str(tmp_path / "data"),
-                                                   "telegram": {"enabled": True}})
-    assert main(["run", "--config", str(path)]) == 2
-    err = capsys.readouterr().err
-    assert "BRIEFING_TELEGRAM_TOKEN" in err and "--dry-run" in err
+@pytest.mark.parametrize(("section", "variable"), [("telegram", "BRIEFING_TELEGRAM_TOKEN"),
+                                                    ("email", "BRIEFING_UNSUBSCRIBE_SECRET")])
+def test_a_missing_secret_stops_start_up_with_a_clear_error(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+        section: str, variable: str) -> None:
+    monkeypatch.delenv(variable, raising=False)
+    path = write_config(tmp_path / "config.yaml", {"data_dir": str(tmp_path / "data"), section: {"enabled": True}})
+    assert main(["run", "--config", str(path)]) == 2  # a configuration error, before anything starts
+    assert variable in capsys.readouterr().err
 
 
 async def test_a_dry_run_without_a_token_logs_what_it_would_send_and_sends_nothing(
