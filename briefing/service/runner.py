@@ -11,7 +11,6 @@ sending nothing, and takes over when the holder stops or dies.
 from __future__ import annotations
 
 import asyncio
-import concurrent.futures
 import functools
 import logging
 import os
@@ -29,10 +28,11 @@ from sqlalchemy import update
 from briefing.config import Config, SourceConfig, secret
 from briefing.deliver.email import UnsubscribeSigner, send_due_digests, unsubscribe_app
 from briefing.deliver.telegram import TelegramBot
-from briefing.errors import BriefingError, SummariseError
+from briefing.errors import BriefingError
 from briefing.models import Brief
 from briefing.service.app import App
 from briefing.service.lease import SenderLease
+from briefing.service.threads import DaemonThreads, QueuedEngine
 from briefing.service.scheduler import build_scheduler, clear_next_runs, next_poll_time, record_job_run
 from briefing.store import Store
 from briefing.store.schema import Delivery, utcnow
@@ -47,46 +47,6 @@ EXIT_MARGIN_SECONDS = 2.0
 JobFunc = Callable[[], Awaitable[str | None]]  # returns an error to record, or None
 
 
-class DaemonThreads(concurrent.futures.Executor):
-    """Runs each blocking call in its own daemon thread.
-
-    ``asyncio.to_thread`` uses pool threads that the interpreter joins at exit, so one
-    wedged fetch or model call would hold the process past ``shutdown_timeout_seconds``.
-    Daemon threads are abandoned at exit instead; every store write is one transaction,
-    so an abandoned call loses at most the item it was working on, which stays pending.
-    """
-
-    def __init__(self) -> None:
-        self._busy = 0
-        self._lock = threading.Lock()
-
-    def submit(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> concurrent.futures.Future[T]:
-        future: concurrent.futures.Future[T] = concurrent.futures.Future()
-
-        def work() -> None:
-            if not future.set_running_or_notify_cancel():
-                return
-            with self._lock:
-                self._busy += 1
-            try:
-                result, error = fn(*args, **kwargs), None
-            except BaseException as exc:  # noqa: BLE001 - handed to the awaiting coroutine
-                result, error = None, exc
-            with self._lock:
-                self._busy -= 1  # before the waiter wakes, so ``busy`` is exact when it resumes
-            if error is None:
-                future.set_result(result)  # type: ignore[arg-type]
-            else:
-                future.set_exception(error)
-
-        threading.Thread(target=work, name="briefing-blocking", daemon=True).start()
-        return future
-
-    @property
-    def busy(self) -> int:
-        return self._busy
-
-
 def release_claimed_deliveries(store: Store, claimed_since: datetime) -> int:
     """Put deliveries this process claimed but did not finish back to ``pending``.
 
@@ -98,63 +58,6 @@ def release_claimed_deliveries(store: Store, claimed_since: datetime) -> int:
                         .where(Delivery.status == "sending", Delivery.next_attempt_at >= claimed_since)
                         .values(status="pending", next_attempt_at=None))
         return res.rowcount or 0
-
-
-class ShuttingDown(RuntimeError):
-    """Summarising was cut short by shutdown. Not a BriefingError on purpose: the article must
-    stay pending (App marks articles failed only on BriefingError) and is briefed next start."""
-
-
-class QueuedEngine:
-    """The engine as :class:`App` sees it: every call is queued on the summariser worker.
-
-    ``App.summarise_pending`` runs in a blocking thread and calls ``engine.summarise``; this
-    hands the document to the worker on the event loop at scheduled priority (so a person's
-    ``/summary`` goes first) and waits for the brief. The model only ever runs in the worker's
-    one thread, never in two at once.
-    """
-
-    def __init__(self) -> None:
-        self._worker: SummariserWorker | None = None
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._stopping: asyncio.Event | None = None
-        self.in_flight = 0  # calls waiting for the model (only the one summarise job thread changes it)
-
-    def attach(self, worker: SummariserWorker, loop: asyncio.AbstractEventLoop, stopping: asyncio.Event) -> None:
-        self._worker, self._loop, self._stopping = worker, loop, stopping
-
-    @property
-    def _engine(self) -> Engine:
-        assert self._worker is not None, "the service has not started"
-        return self._worker.engine
-
-    @property
-    def name(self) -> str:
-        return self._engine.name
-
-    @property
-    def model(self) -> str | None:
-        return self._engine.model
-
-    @property
-    def version(self) -> str:
-        return self._engine.version
-
-    def summarise(self, doc: Document) -> Brief:
-        assert self._worker is not None and self._loop is not None and self._stopping is not None
-        future = asyncio.run_coroutine_threadsafe(self._worker.summarise(doc, Priority.SCHEDULED), self._loop)
-        self.in_flight += 1
-        try:
-            return future.result()
-        except SummariseError:
-            if self._stopping.is_set():  # the worker stopped under us: not the article's fault
-                raise ShuttingDown("summarising interrupted by shutdown") from None
-            raise
-        finally:
-            self.in_flight -= 1
-
-    def summarise_many(self, docs: list[Document]) -> list[Brief]:
-        return [self.summarise(d) for d in docs]
 
 
 class Service:
