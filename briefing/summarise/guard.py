@@ -8,8 +8,8 @@ Every brief passes :meth:`Guard.check` before it is stored. What it checks, and 
   words in one sentence, in a sentence not much longer); a near miss is replaced by that
   article sentence. The position must be supported like a summary sentence. Otherwise the
   actor is dropped.
-* **Summary sentences.** Hard rules first: every number and every named entity in the sentence
-  must occur in the article. Then a support score in [0, 1]::
+* **Summary sentences.** Hard rules first: every number, every named entity and every other
+  proper noun in the sentence must occur in the article. Then a support score in [0, 1]::
 
       support = 0.5 * (1 - novel bigram share) + 0.5 * best MiniLM cosine
 
@@ -172,9 +172,14 @@ class Guard:
         invented = sorted(numbers(sentence) - art.numbers)
         if invented:
             return Verdict(0.0, f"the number {invented[0]} is not in the article")
-        for ent in self.nlp(sentence).ents:
+        parsed = self.nlp(sentence)
+        for ent in parsed.ents:
             if ent.label_ in _ENTITY_LABELS and not name_grounded(ent.text, art.words):
                 return Verdict(0.0, f"{ent.text!r} is not in the article")
+        for tok in parsed:
+            # Proper nouns the entity recogniser missed ("Moscow/Minske") are held to the same rule.
+            if tok.pos_ == "PROPN" and norm(tok.text) and f" {norm(tok.text)} " not in art.words:
+                return Verdict(0.0, f"{tok.text!r} is not in the article")
         words = norm(sentence).split()
         grams = _bigrams(words)
         lexical = len(grams & art.bigrams) / len(grams) if grams else float(_in_text(sentence, art))

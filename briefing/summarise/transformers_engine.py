@@ -57,14 +57,18 @@ def split_summary(text: str) -> list[str]:
     """Sentences of a generated summary; list markers and a lead-in ('Summary:') removed."""
     text = re.sub(r"^\s*(here is|here's)?[^.\n]*summary[^.\n]*:\s*", "", text, flags=re.IGNORECASE)
     text = re.sub(r"(?m)^\s*(?:[-*•]|\d+[.)])\s+", "", text)
-    sents = re.split(r"(?<=[.!?])[\"']?\s+(?=[\"'A-Z0-9])", " ".join(text.split()))
-    return [s.strip() for s in sents if len(s.split()) >= 3]
+    sents = [s.strip() for s in re.split(r"(?<=[.!?])[\"']?\s+(?=[\"'A-Z0-9])", " ".join(text.split()))]
+    if sents and not re.search(r"[.!?][\"')\]]*$", sents[-1]):
+        sents.pop()  # cut off by the token or time limit: half a sentence says nothing reliable
+    return [s for s in sents if len(s.split()) >= 3]
 
 
-def clean_headline(text: str) -> str:
+def clean_headline(text: str, max_words: int = 16) -> str:
+    """The first line, without a 'Headline:' label or quotes; empty when it is not a headline."""
     line = next((ln for ln in text.strip().splitlines() if ln.strip()), "")
     line = re.sub(r"^\s*(headline|title)\s*:\s*", "", line, flags=re.IGNORECASE)
-    return line.strip().strip("\"'*#").strip()
+    line = line.strip().strip("\"'*#").strip()
+    return line if len(line.split()) <= max_words else ""
 
 
 def merge_actors(groups: list[list[Actor]], max_actors: int) -> list[Actor]:
@@ -166,6 +170,8 @@ class TransformersEngine:
         return self._ask(template, [{key: groups[0], "title": w.doc.title}])[0].text
 
     def _headlines(self, works: list[Work]) -> None:
+        """A model headline for articles without a title; a publisher's title is kept as it is."""
+        works = [w for w in works if not w.doc.title.strip()]
         answers = self._ask("headline", [{"article": w.parts[0], "title": w.doc.title} for w in works],
                             HEADLINE_TOKENS)
         for w, ans in zip(works, answers):
@@ -221,7 +227,8 @@ class TransformersEngine:
                 w.flags.append("actors from the extractive finder: the model gave no usable actor list")
             w.actors = []
             extractive_actors = True
-        brief = Brief(headline=w.headline or "", summary=(w.summary or [])[:n], actors=w.actors,
+        headline = "" if w.doc.title.strip() else w.headline or ""
+        brief = Brief(headline=headline, summary=(w.summary or [])[:n], actors=w.actors,
                       engine=self.name, model=self.model, flags=w.flags)
         brief = self.guard.check(brief, w.doc.text, w.parsed)
         return self.complete(brief, w, extractive_actors)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from briefing.config import SummariserConfig
 from briefing.models import Actor, Brief
 from briefing.summarise.base import Document
 from briefing.summarise.guard import Guard, load_embedder, name_grounded, numbers, padded
@@ -15,7 +16,7 @@ PUTIN_EVIDENCE = ("Moscow/Minsk: Russian President Vladimir Putin has issued a w
 
 @pytest.fixture(scope="module")
 def guard() -> Guard:
-    return Guard(load_spacy("en_core_web_sm"), threshold=0.5, embedder=load_embedder())
+    return Guard(load_spacy("en_core_web_sm"), SummariserConfig().grounding_threshold, load_embedder())
 
 
 def _brief(summary: list[str], actors: list[Actor] | None = None, headline: str = "") -> Brief:
@@ -67,7 +68,7 @@ def test_unsupported_claim_is_dropped_and_supported_kept(guard: Guard, seed_doc:
     brief = guard.check(_brief([supported, invented]), seed_doc.text)
     assert brief.summary == [supported]
     assert any("step down" in f for f in brief.flags)
-    assert brief.grounding_score is not None and 0.5 <= brief.grounding_score <= 1.0
+    assert brief.grounding_score is not None and 0.6 <= brief.grounding_score <= 1.0
 
 
 def test_unsupported_headline_is_dropped(guard: Guard, seed_doc: Document) -> None:
@@ -81,3 +82,25 @@ def test_extractive_sentences_score_high(guard: Guard, seed_doc: Document) -> No
     first = seed_doc.text.split("\n\n")[1].split(". ")[0] + "."
     brief = guard.check(_brief([first]), seed_doc.text)
     assert brief.summary == [first] and brief.grounding_score is not None and brief.grounding_score > 0.9
+
+
+# Sentences the embedded SmolLM2-135M-Instruct really wrote for the seed article (greedy decoding,
+# prompts/summary.txt); the integration test in test_smollm2.py runs the model itself.
+SMOLLM2_INVENTED = [
+    "Moscow/Moscow/Minske: Russian President Vladimir Putin issued a warning and warned against external "
+    "interference in Belarus, a country facing a political crisis.",
+    "The European Commission has rejected the UN Security Council's resolution to negotiate the political crisis "
+    "in Belarus, and Russia has taken a stance against external interference.",
+    "The European Union has called for a ban on Russian military aid to Belarus, while the EU has also called for "
+    "Russia to help negotiate the political crisis.",
+    "The situation has also been linked to the recent Russian Foreign Minister Sergei Lutskoff's visit to Belarus, "
+    "which has been criticized for its harsh treatment of the country's opposition.",
+]
+
+
+def test_real_smollm2_inventions_are_dropped(guard: Guard, seed_doc: Document) -> None:
+    brief = guard.check(_brief(SMOLLM2_INVENTED), seed_doc.text)
+    assert brief.summary == []
+    dropped = [f for f in brief.flags if f.startswith("dropped sentence")]
+    assert len(dropped) == 4
+    assert "'Minske' is not in the article" in dropped[0] and "support 0." in dropped[2]
