@@ -22,6 +22,7 @@ class Generated:
     text: str
     seconds: float  # wall time of the batch it ran in
     timed_out: bool
+    new_tokens: int = 0  # tokens generated (padding not counted)
 
 
 def _batches(items: list[int], size: int) -> Iterator[list[int]]:
@@ -93,4 +94,6 @@ class Generator:
         if self.lm.kind == "causal":
             ids = ids[:, enc["input_ids"].shape[1]:]
         timed_out = seconds >= self.timeout_seconds
-        return [Generated(t.strip(), seconds, timed_out) for t in tok.batch_decode(ids, skip_special_tokens=True)]
+        counts = (ids != tok.pad_token_id).sum(dim=1).tolist()
+        texts = tok.batch_decode(ids, skip_special_tokens=True)
+        return [Generated(t.strip(), seconds, timed_out, n) for t, n in zip(texts, counts)]
