@@ -28,7 +28,8 @@ class _Section(BaseModel):
 
 class SourceConfig(_Section):
     name: str = Field(min_length=1)
-    kind: Literal["feed", "page", "folder"]
+    # auto: feed or page, told apart by the response (sources added with /addsource)
+    kind: Literal["feed", "page", "folder", "auto"]
     url: str | None = None
     path: str | None = None
     interval_minutes: float = Field(default=30.0, gt=0)
@@ -39,7 +40,7 @@ class SourceConfig(_Section):
     def _location(self) -> "SourceConfig":
         if self.kind == "folder" and not self.path:
             raise ValueError("a folder source needs 'path'")
-        if self.kind in ("feed", "page") and not (self.url or self.path):
+        if self.kind in ("feed", "page", "auto") and not (self.url or self.path):
             raise ValueError(f"a {self.kind} source needs 'url' (or 'path' for a local file)")
         return self
 

@@ -44,7 +44,7 @@ def test_wrong_type_names_key_and_expectation(tmp_path: Path) -> None:
 
 def test_bad_choice_lists_the_choices(tmp_path: Path) -> None:
     msg = error_of(write(tmp_path, "sources:\n  - name: a\n    kind: rss\n    url: http://x.test/\n"))
-    assert "sources[0].kind: expected one of 'feed', 'page' or 'folder', got 'rss'" in msg
+    assert "sources[0].kind: expected one of 'feed', 'page', 'folder' or 'auto', got 'rss'" in msg
 
 
 def test_missing_required_value(tmp_path: Path) -> None:

@@ -264,3 +264,24 @@ def test_page_source_with_conditional_get(tmp_path: Path, http_server: LocalHTTP
     sqlite_store.record_poll_success("p", etag=None, last_modified=None, next_poll_at=utcnow())
     report = ing.poll_all()[0]
     assert report.error and "not an article" in report.error
+
+
+def test_runtime_added_sources_are_polled_safely_as_feed_or_page(
+        tmp_path: Path, http_server: LocalHTTPServer, sqlite_store: Store) -> None:
+    """Sources added with /addsource (kind adhoc in the store) are polled, feed or page, SSRF-safe."""
+    items = serve_articles(http_server, 1, prefix="rt")
+    http_server.route("/feed", Response(rss(items), headers={"Content-Type": "text/xml"}))
+    http_server.route("/page", Response(html_page("Page story", article_text("a runtime page")),
+                                        headers={"Content-Type": "text/html"}))
+    cfg = make_config(tmp_path)
+    sqlite_store.add_source("chat-feed", "adhoc", http_server.url("/feed"), topics=["news"])
+    sqlite_store.add_source("chat-page", "adhoc", http_server.url("/page"))
+    # With the real policy, 127.0.0.1 is not public: a chat-added URL must not reach it.
+    refused = {r.source: r for r in ingester(cfg, sqlite_store).poll_all(force=True)}
+    assert "non-public address" in (refused["chat-feed"].error or "")
+    assert http_server.requests == []
+    # Where 127.0.0.1 stands in for a public host, both are polled and told apart.
+    fetcher = Fetcher(cfg.ingest, ip_allowed=lambda ip: str(ip) == "127.0.0.1")
+    reports = {r.source: r for r in Ingester(cfg, sqlite_store, fetcher).poll_all(force=True)}
+    assert reports["chat-feed"].added == 1 and reports["chat-page"].added == 1
+    assert {a.title for a in sqlite_store.pending_articles()} == {"Story rt0", "Page story"}

@@ -8,6 +8,7 @@ a back-off before the next try (``ingest.retry_base_seconds`` doubling up to
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -26,7 +27,7 @@ from briefing.ingest.extract import (
     read_article_file,
 )
 from briefing.ingest.feeds import FeedEntry, parse_feed
-from briefing.ingest.fetch import Fetcher
+from briefing.ingest.fetch import Fetcher, FetchResult
 from briefing.ingest.clean import clean_article
 from briefing.models import ArticleDraft
 from briefing.store import Store
@@ -35,6 +36,15 @@ from briefing.store.schema import utcnow
 log = logging.getLogger(__name__)
 
 NEAR_DUP_WINDOW = timedelta(days=7)
+_FEED_START = re.compile(rb"^\s*(<\?xml[^>]*>\s*)?(<!--.*?-->\s*)*<(rss|feed|rdf:RDF)\b", re.DOTALL)
+
+
+def looks_like_feed(result: FetchResult) -> bool:
+    """An ``auto`` source is a feed when the server says so or the document starts like one."""
+    ctype = result.content_type
+    if any(t in ctype for t in ("rss", "atom", "rdf")):
+        return True
+    return bool(_FEED_START.match(result.content[:2048]))
 
 
 @dataclass
@@ -66,21 +76,34 @@ class Ingester:
 
     # -- sources -----------------------------------------------------------
 
+    def sources(self) -> list[SourceConfig]:
+        """Enabled sources: those in the config, then those an admin added at run time.
+
+        A run-time source (``/addsource``) is stored with kind ``adhoc``; it is polled as
+        kind ``auto`` (feed or page, told apart by the response) and, since its URL came
+        from a chat, always through the SSRF-safe fetch.
+        """
+        configured = [s for s in self.config.sources if s.enabled]
+        names = {s.name for s in self.config.sources}
+        runtime = [SourceConfig(name=r.name, kind="auto", url=r.location, topics=tuple(r.topics or ()))
+                   for r in self.store.list_sources(active_only=True) if r.kind == "adhoc" and r.name not in names]
+        return configured + runtime
+
     def due(self, now: datetime | None = None) -> list[SourceConfig]:
         """Enabled sources whose next poll time has come (or that were never polled)."""
         now = now or utcnow()
         rows = {r.name: r for r in self.store.list_sources()}
         out = []
-        for src in self.config.sources:
+        for src in self.sources():
             row = rows.get(src.name)
-            if src.enabled and (row is None or row.next_poll_at is None or row.next_poll_at <= now):
+            if row is None or row.next_poll_at is None or row.next_poll_at <= now:
                 out.append(src)
         return out
 
     def poll_all(self, *, force: bool = False,
                  progress: Callable[[PollReport], None] | None = None) -> list[PollReport]:
         self.store.sync_sources(self.config.sources)
-        sources = [s for s in self.config.sources if s.enabled] if force else self.due()
+        sources = self.sources() if force else self.due()
         reports = []
         for src in sources:
             report = self.poll(src)
@@ -94,10 +117,8 @@ class Ingester:
         try:
             if src.kind == "folder":
                 self._poll_folder(src, report)
-            elif src.kind == "feed":
-                self._poll_feed(src, report)
             else:
-                self._poll_page(src, report)
+                self._poll_url(src, report)
         except BriefingError as exc:
             report.error = str(exc)
             retry_at = self.store.record_poll_failure(
@@ -135,15 +156,26 @@ class Ingester:
         self._success(src)
         self._note_skips(src, report)
 
-    def _poll_feed(self, src: SourceConfig, report: PollReport) -> None:
+    def _poll_url(self, src: SourceConfig, report: PollReport) -> None:
+        """Feed, page and auto sources: one conditional GET, then parse by kind."""
         url, local = self._location(src)
+        # A URL that came from a chat (run-time source) gets the same SSRF policy as /summary.
+        safe = self.config.source(src.name) is None
         row = self.store.get_source(src.name)
-        result = self.fetcher.fetch(url, etag=row.etag if row else None,
-                                    last_modified=row.last_modified if row else None, allow_files=local)
+        etag, last_modified = (row.etag, row.last_modified) if row else (None, None)
+        result = self.fetcher.fetch(url, etag=etag, last_modified=last_modified, allow_files=local, safe=safe)
         if result.not_modified:
             report.not_modified = True
-            self._success(src, row.etag if row else None, row.last_modified if row else None)
+            self._success(src, etag, last_modified)
             return
+        if src.kind == "feed" or (src.kind == "auto" and looks_like_feed(result)):
+            self._ingest_feed(src, result, report, local, safe)
+        else:
+            self._ingest_page(src, result, report)
+        self._success(src, result.etag, result.last_modified)
+
+    def _ingest_feed(self, src: SourceConfig, result: FetchResult, report: PollReport, local: bool,
+                     safe: bool) -> None:
         entries = parse_feed(result.content, result.url)
         for entry in entries[: self.config.ingest.max_articles_per_poll]:
             report.found += 1
@@ -152,20 +184,20 @@ class Ingester:
                 report.duplicates += 1
                 continue
             try:
-                draft = self._entry_article(src, entry, link, local)
+                draft = self._entry_article(src, entry, link, local, safe)
                 self._record(self.add(draft), report)
             except BriefingError as exc:
                 report.skipped.append(f"{entry.url}: {exc}")
-        self._success(src, result.etag, result.last_modified)
         self._note_skips(src, report)
 
-    def _entry_article(self, src: SourceConfig, entry: FeedEntry, link: str, local: bool) -> ArticleDraft:
+    def _entry_article(self, src: SourceConfig, entry: FeedEntry, link: str, local: bool,
+                       safe: bool) -> ArticleDraft:
         """Full text from the linked page; the feed's own summary when the page fails."""
         title, text, published = entry.title, "", entry.published
         page_error = ""
         if self.config.ingest.fetch_full_text:
             try:
-                page = self.fetcher.fetch(link, allow_files=local and link.startswith("file:"))
+                page = self.fetcher.fetch(link, allow_files=local and link.startswith("file:"), safe=safe)
                 page_title, text, page_published = self._page_text(page.content, page.url,
                                                                     page.headers.get("content-type"))
                 title = title or page_title
@@ -187,21 +219,13 @@ class Ingester:
             return read_article_file(Path(urlsplit(url).path), data)
         return extract_html(decode(data, charset_of(content_type)), url)
 
-    def _poll_page(self, src: SourceConfig, report: PollReport) -> None:
-        url, local = self._location(src)
-        row = self.store.get_source(src.name)
-        result = self.fetcher.fetch(url, etag=row.etag if row else None,
-                                    last_modified=row.last_modified if row else None, allow_files=local)
-        if result.not_modified:
-            report.not_modified = True
-            self._success(src, row.etag if row else None, row.last_modified if row else None)
-            return
+    def _ingest_page(self, src: SourceConfig, result: FetchResult, report: PollReport) -> None:
+        url = result.url
         report.found = 1
         title, text, published = self._page_text(result.content, result.url, result.headers.get("content-type"))
         if len(text) < self.config.ingest.min_article_chars:
             raise EmptyContentError(f"{url}: not an article, only {len(text)} characters of text")
         self._record(self.add(ArticleDraft(canonical_url(result.url), title, text, published, src.name)), report)
-        self._success(src, result.etag, result.last_modified)
 
     def _note_skips(self, src: SourceConfig, report: PollReport) -> None:
         if report.skipped:

@@ -90,11 +90,8 @@ class App:
         if brief is None:
             return 0
         subscriptions = self.store.all_subscriptions()
-        targets = []
-        for sid in matching_subscribers(brief, subscriptions):
-            sub = self.store.get_subscriber(sid)
-            if sub is not None and sub.telegram_chat_id is not None:
-                targets.append((sid, "telegram"))
+        chats = self.store.chat_subscriber_ids(matching_subscribers(brief, subscriptions))
+        targets = [(sid, "telegram") for sid in sorted(chats)]
         return self.store.queue_deliveries(brief_id, targets)
 
     def summarise_pending(self, *, limit: int = 1000,

@@ -7,6 +7,8 @@ from contextlib import contextmanager
 from datetime import datetime, timedelta
 
 from sqlalchemy import Engine, func, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -353,19 +355,29 @@ class Store:
     def queue_deliveries(self, brief_id: int, targets: Sequence[tuple[int, str]]) -> int:
         """Record pending deliveries of a brief before anything is sent; existing ones are left alone.
 
-        The unique (subscriber, brief, channel) constraint makes this idempotent, so a
-        restart that matches the same brief again queues nothing twice.
+        One statement for all targets (INSERT ... ON CONFLICT DO NOTHING on both backends); the
+        unique (subscriber, brief, channel) constraint makes it idempotent, so a restart that
+        matches the same brief again queues nothing twice. Returns the number of new rows.
         """
-        added = 0
-        for subscriber_id, channel in targets:
-            with self._sessions() as s:
-                try:
-                    with s.begin():
-                        s.add(Delivery(subscriber_id=subscriber_id, brief_id=brief_id, channel=channel))
-                    added += 1
-                except IntegrityError:
-                    continue
-        return added
+        if not targets:
+            return 0
+        insert = pg_insert if self.engine.dialect.name == "postgresql" else sqlite_insert
+        stmt = insert(Delivery).on_conflict_do_nothing(index_elements=["subscriber_id", "brief_id", "channel"])
+        rows = [{"subscriber_id": sid, "brief_id": brief_id, "channel": channel} for sid, channel in targets]
+        count = select(func.count(Delivery.id)).where(Delivery.brief_id == brief_id)
+        with self.session() as s:
+            before = s.scalar(count) or 0
+            s.execute(stmt, rows)
+            return (s.scalar(count) or 0) - before
+
+    def chat_subscriber_ids(self, subscriber_ids: Sequence[int]) -> set[int]:
+        """Those of the given subscribers that have a Telegram chat."""
+        if not subscriber_ids:
+            return set()
+        with self.session() as s:
+            q = select(Subscriber.id).where(Subscriber.id.in_(list(subscriber_ids)),
+                                            Subscriber.telegram_chat_id.is_not(None))
+            return set(s.scalars(q))
 
     def claim_deliveries(self, channel: str, *, limit: int = 100, now: datetime | None = None,
                          stale_after: timedelta = timedelta(minutes=10)) -> list[Delivery]:
