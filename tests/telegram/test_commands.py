@@ -81,11 +81,17 @@ async def test_digest_time_zone_and_off(bot: TelegramBot, botapi: BotAPIServer, 
     assert sub is not None and not sub.digest_telegram
 
 
-async def test_settings_shows_what_is_stored(bot: TelegramBot, botapi: BotAPIServer) -> None:
+async def test_settings_shows_what_is_stored(bot: TelegramBot, botapi: BotAPIServer, app: App) -> None:
     await ask(botapi, CHAT, "/subscribe harbour")
     await ask(botapi, CHAT, "/digest 06:15 America/New_York")
     text = await ask(botapi, CHAT, "/settings")
     assert f"Chat id: {CHAT}" in text and "06:15 (America/New_York)" in text and "topic harbour" in text
+    assert "Daily digest by email: off" in text  # no verified address yet
+    await ask(botapi, CHAT, "/digest off")
+    sub = app.store.subscriber_by_chat(CHAT)
+    app.store.update_subscriber(sub.id, email="ann@example.org", email_verified=True)  # type: ignore[union-attr]
+    text = await ask(botapi, CHAT, "/settings")
+    assert "Daily digest here: off" in text and "Daily digest by email: 06:15 (America/New_York)" in text
 
 
 async def test_stop_deactivates_and_stop_delete_erases(bot: TelegramBot, botapi: BotAPIServer, app: App) -> None:

@@ -91,13 +91,17 @@ def parse_digest(args: list[str]) -> tuple[str | None, str | None]:
 
 def settings_text(sub: Subscriber, subs: list[Subscription]) -> str:
     """Everything stored about a subscriber, in their words."""
-    digest = f"{sub.digest_time} ({esc(sub.timezone)})" if sub.digest_telegram and sub.digest_time else "off"
+    at = f"{sub.digest_time} ({esc(sub.timezone)})"
+    digest = at if sub.digest_telegram and sub.digest_time else "off"
+    # /digest sets the time for both channels; the email digest runs while the address is verified.
+    email_digest = at if sub.email and sub.email_verified and sub.digest_time else "off"
     lines = [
         "<b>Your settings</b>",
         f"Chat id: <code>{sub.telegram_chat_id}</code>",
         f"Name: {esc(sub.display_name or '—')}",
         f"Active: {'yes' if sub.active else 'no'}",
         f"Daily digest here: {digest}",
+        f"Daily digest by email: {email_digest}",
         f"Time zone: {esc(sub.timezone)}",
         f"Email: {esc(sub.email or '—')}" + (" (verified)" if sub.email and sub.email_verified else ""),
         f"Subscribed since: {sub.created_at:%Y-%m-%d}",
