@@ -147,6 +147,7 @@ class ServiceConfig(_Section):
     lease_seconds: float = Field(default=60.0, gt=0)
     summarise_batch_size: int = Field(default=8, gt=0)
     deliver_batch_size: int = Field(default=50, gt=0)
+    sources_check_seconds: float = Field(default=60.0, gt=0)
 
 
 class Config(_Section):

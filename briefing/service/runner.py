@@ -270,17 +270,9 @@ class Service:
 
     async def _add_jobs(self) -> None:
         now = utcnow()
-        rows = {r.name: r for r in await self.blocking(self.app.store.list_sources)}
-        jitter = self.cfg.jitter_seconds
-        for src in self.config.sources:
-            if not src.enabled:
-                continue
-            row = rows.get(src.name)
-            first = next_poll_time(row.next_poll_at if row else None, now, jitter, self.rng)
-            # The interval trigger is only the fallback: each poll reschedules its job from the
-            # source's stored next_poll_at, which carries the back-off after failures.
-            self._add(f"poll:{src.name}", functools.partial(self.poll_source, src),
-                      IntervalTrigger(minutes=src.interval_minutes, jitter=jitter or None), first)
+        await self.sync_sources()
+        self._add("sources", self.sync_sources, IntervalTrigger(seconds=self.cfg.sources_check_seconds),
+                  now + timedelta(seconds=self.cfg.sources_check_seconds))
         self._add("summarise", self.summarise, IntervalTrigger(seconds=self.cfg.summarise_interval_seconds), now)
         if self.bot is not None:
             self._add("deliver", self.deliver, IntervalTrigger(seconds=self.cfg.deliver_interval_seconds), now)
@@ -343,6 +335,29 @@ class Service:
             self._again.add(name)
             return
         self.scheduler.modify_job(name, next_run_time=utcnow())
+
+    async def sync_sources(self) -> str | None:
+        """One poll job per enabled source: the configured ones and those added at run time
+        (``/addsource``); a source removed or disabled loses its job."""
+        wanted = {src.name: src for src in await self.blocking(self.app.ingester.sources)}
+        jobs = {job.id.removeprefix("poll:") for job in self.scheduler.get_jobs() if job.id.startswith("poll:")}
+        for name in jobs - wanted.keys():
+            self.scheduler.remove_job(f"poll:{name}")
+            log.info("source %s is no longer polled", name)
+        new = [wanted[name] for name in wanted.keys() - jobs]
+        if new:
+            rows = {r.name: r for r in await self.blocking(self.app.store.list_sources)}
+            for src in new:
+                self._add_poll_job(src, rows[src.name].next_poll_at if src.name in rows else None)
+        return None
+
+    def _add_poll_job(self, src: SourceConfig, next_poll_at: datetime | None) -> None:
+        jitter = self.cfg.jitter_seconds
+        first = next_poll_time(next_poll_at, utcnow(), jitter, self.rng)
+        # The interval trigger is only the fallback: each poll reschedules its job from the
+        # source's stored next_poll_at, which carries the back-off after failures.
+        self._add(f"poll:{src.name}", functools.partial(self.poll_source, src),
+                  IntervalTrigger(minutes=src.interval_minutes, jitter=jitter or None), first)
 
     async def poll_source(self, src: SourceConfig) -> str | None:
         store, job_id = self.app.store, f"poll:{src.name}"

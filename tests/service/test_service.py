@@ -158,3 +158,28 @@ async def test_after_a_sleep_missed_runs_coalesce_and_stale_ones_are_skipped(
         svc.scheduler.resume()
         await asyncio.sleep(0.3)
         assert runs - before == 1
+
+
+async def test_a_source_added_while_running_is_polled_and_one_removed_is_not(
+        tmp_path: Path, news: NewsSite, engine: Engine) -> None:
+    config = service_config(tmp_path, news, service={"sources_check_seconds": 0.3})
+    config = config.model_copy(update={"sources": ()})  # nothing configured: only a run-time source
+    async with running(service(config, engine)) as svc:
+        store = svc.app.store
+
+        def last_poll() -> datetime | None:
+            src = store.get_source("added-in-chat")
+            return src.last_polled_at if src else None
+
+        await asyncio.to_thread(store.add_source, "added-in-chat", "adhoc", news.feed_url, ["city"])  # /addsource
+        await eventually(last_poll, what="the added source to be polled")
+        src = await asyncio.to_thread(store.get_source, "added-in-chat")
+        # Polled through the safe fetch, as a URL from a chat must be: loopback is refused.
+        assert src is not None and "non-public address" in (src.last_error or "")
+
+        await asyncio.to_thread(store.set_source_active, "added-in-chat", False)  # /removesource
+        await eventually(lambda: svc.scheduler.get_job("poll:added-in-chat") is None, what="its job to go")
+        await asyncio.to_thread(store.record_poll_failure, "added-in-chat", "x", backoff_base=0, backoff_max=0)
+        due = await asyncio.to_thread(last_poll)
+        await asyncio.sleep(0.8)
+        assert await asyncio.to_thread(last_poll) == due  # due again, but removed: not polled
