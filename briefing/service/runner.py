@@ -32,8 +32,14 @@ from briefing.errors import BriefingError
 from briefing.models import Brief
 from briefing.service.app import App
 from briefing.service.lease import SenderLease
+from briefing.service.scheduler import (
+    build_scheduler,
+    clear_next_runs,
+    forget_jobs_except,
+    next_poll_time,
+    record_job_run,
+)
 from briefing.service.threads import DaemonThreads, QueuedEngine
-from briefing.service.scheduler import build_scheduler, clear_next_runs, next_poll_time, record_job_run
 from briefing.store import Store
 from briefing.store.schema import Delivery, utcnow
 from briefing.summarise import Document, Engine, build_engine
@@ -135,6 +141,8 @@ class Service:
         else:
             log.warning("another instance is running on this database: standing by until it stops")
         await self._add_jobs()
+        if self.lease.held:
+            await self.blocking(forget_jobs_except, store, {job.id for job in self.scheduler.get_jobs()})
         self.scheduler.start()
         log.info("briefing is running: %d job(s)%s", len(self.scheduler.get_jobs()),
                  " (dry run: nothing is sent; digests are not recorded, `briefing digest preview` "
@@ -344,6 +352,8 @@ class Service:
         for name in jobs - wanted.keys():
             self.scheduler.remove_job(f"poll:{name}")
             log.info("source %s is no longer polled", name)
+        if jobs - wanted.keys() and self.lease.held:
+            await self.blocking(forget_jobs_except, self.app.store, {job.id for job in self.scheduler.get_jobs()})
         new = [wanted[name] for name in wanted.keys() - jobs]
         if new:
             rows = {r.name: r for r in await self.blocking(self.app.store.list_sources)}

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from briefing.config import ServiceConfig
 from briefing.store import Store
@@ -84,3 +84,9 @@ def clear_next_runs(store: Store) -> None:
         for row in s.scalars(select(JobState)):
             row.next_run_at = None
 
+
+
+def forget_jobs_except(store: Store, names: set[str]) -> None:
+    """Drop the state of jobs that no longer exist (a source removed), so status does not list them."""
+    with store.session() as s:
+        s.execute(delete(JobState).where(JobState.name.not_in(names)))

@@ -179,6 +179,8 @@ async def test_a_source_added_while_running_is_polled_and_one_removed_is_not(
 
         await asyncio.to_thread(store.set_source_active, "added-in-chat", False)  # /removesource
         await eventually(lambda: svc.scheduler.get_job("poll:added-in-chat") is None, what="its job to go")
+        await eventually(lambda: "poll:added-in-chat" not in {j.name for j in job_records(store)},
+                         what="its job to leave `briefing status`")
         await asyncio.to_thread(store.record_poll_failure, "added-in-chat", "x", backoff_base=0, backoff_max=0)
         due = await asyncio.to_thread(last_poll)
         await asyncio.sleep(0.8)
