@@ -123,6 +123,7 @@ class Service:
                 await signalled
             else:
                 starting.cancel()
+                await asyncio.gather(starting, return_exceptions=True)  # let it unwind first
             log.info("shutting down (at most %.0fs)", self.cfg.shutdown_timeout_seconds)
         finally:
             signalled.cancel()
