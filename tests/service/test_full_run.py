@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import asyncio
 import re
 import signal
-import threading
 import time
 from collections.abc import Callable, Iterator
 from datetime import datetime
@@ -20,7 +18,7 @@ from briefing.store import Store
 from briefing.store.schema import Subscriber
 from tests.email.conftest import Mailbox, free_port
 from tests.service.conftest import NewsSite, ServiceProcess, write_config
-from tests.telegram.botapi_server import TOKEN, BotAPIServer
+from tests.telegram.botapi_server import TOKEN, BotAPIServer, ThreadedBotAPIServer
 
 CHAT = 777
 READER = "reader@example.org"
@@ -32,24 +30,9 @@ SHUTDOWN_SECONDS = 5
 @pytest.fixture
 def botapi() -> Iterator[BotAPIServer]:
     """The fake Bot API server on its own event loop in a thread: the service is another process."""
-    server, loop = BotAPIServer(), asyncio.new_event_loop()
-    thread = threading.Thread(target=loop.run_forever, daemon=True)
-    thread.start()
-    asyncio.run_coroutine_threadsafe(server.start(), loop).result(10)
-    yield server
-
-    async def shutdown() -> None:
-        await server.stop()
-        # A long poll may still be parked in getUpdates: end it before the loop stops.
-        tasks = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
-
-    asyncio.run_coroutine_threadsafe(shutdown(), loop).result(10)
-    loop.call_soon_threadsafe(loop.stop)
-    thread.join(5)
-    loop.close()
+    threaded = ThreadedBotAPIServer()
+    yield threaded.start()
+    threaded.stop()
 
 
 @pytest.fixture
