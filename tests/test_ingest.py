@@ -285,3 +285,15 @@ def test_runtime_added_sources_are_polled_safely_as_feed_or_page(
     reports = {r.source: r for r in Ingester(cfg, sqlite_store, fetcher).poll_all(force=True)}
     assert reports["chat-feed"].added == 1 and reports["chat-page"].added == 1
     assert {a.title for a in sqlite_store.pending_articles()} == {"Story rt0", "Page story"}
+
+
+def test_gone_source_waits_the_longest_back_off(tmp_path: Path, http_server: LocalHTTPServer,
+                                                sqlite_store: Store) -> None:
+    http_server.route("/gone.xml", Response(b"gone", 410))
+    http_server.route("/busy.xml", Response(b"busy", 429))
+    cfg = feed_config(tmp_path, http_server, "gone", "busy", retry_base_seconds=60, retry_max_seconds=3600)
+    ingester(cfg, sqlite_store).poll_all(force=True)
+    gone, busy = sqlite_store.get_source("gone"), sqlite_store.get_source("busy")
+    assert (gone.next_poll_at - gone.last_polled_at).total_seconds() == pytest.approx(3600, abs=1)
+    assert (busy.next_poll_at - busy.last_polled_at).total_seconds() == pytest.approx(60, abs=1)
+    assert "HTTP 410" in (gone.last_error or "") and gone.active  # still polled, just rarely

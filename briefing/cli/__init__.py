@@ -64,7 +64,8 @@ def setup_logging(config: Config) -> None:
     logging.basicConfig(level=config.log_level, stream=sys.stderr,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     # Libraries that narrate routine work; our own messages report their failures.
-    for noisy in ("alembic", "htmldate", "httpx", "httpcore", "apscheduler.executors.default"):
+    for noisy in ("alembic", "htmldate", "httpx", "httpcore", "apscheduler.executors.default",
+                   "apscheduler.scheduler"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLogger().level))
     logging.getLogger("trafilatura").setLevel(logging.CRITICAL)
 

@@ -16,7 +16,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from briefing.config import Config, SourceConfig
-from briefing.errors import BriefingError, EmptyContentError, FetchError, ParseError
+from briefing.errors import Action, BriefingError, EmptyContentError, FetchError, ParseError, classify
 from briefing.ingest.dedup import canonical_url, fingerprint, similarity
 from briefing.ingest.extract import (
     ARTICLE_SUFFIXES,
@@ -37,6 +37,14 @@ log = logging.getLogger(__name__)
 
 NEAR_DUP_WINDOW = timedelta(days=7)
 _FEED_START = re.compile(rb"^\s*(<\?xml[^>]*>\s*)?(<!--.*?-->\s*)*<(rss|feed|rdf:RDF)\b", re.DOTALL)
+
+
+def _permanent(exc: BriefingError) -> bool:
+    """A fetch that will not work on a retry soon (404, 410, a refused URL, too large).
+
+    A malformed feed is not: publishers usually fix it by the next item they publish.
+    """
+    return isinstance(exc, FetchError) and classify(exc) is Action.SKIP_AND_RECORD
 
 
 def looks_like_feed(result: FetchResult) -> bool:
@@ -123,7 +131,7 @@ class Ingester:
             report.error = str(exc)
             retry_at = self.store.record_poll_failure(
                 src.name, report.error, backoff_base=self.config.ingest.retry_base_seconds,
-                backoff_max=self.config.ingest.retry_max_seconds)
+                backoff_max=self.config.ingest.retry_max_seconds, permanent=_permanent(exc))
             log.warning("source %s failed: %s (next try %s)", src.name, report.error, retry_at.isoformat())
         return report
 

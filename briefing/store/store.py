@@ -105,8 +105,13 @@ class Store:
             row.consecutive_failures = 0
             row.last_error = None
 
-    def record_poll_failure(self, name: str, error: str, *, backoff_base: float, backoff_max: float) -> datetime:
-        """Record a failed poll and schedule the retry with exponential back-off."""
+    def record_poll_failure(self, name: str, error: str, *, backoff_base: float, backoff_max: float,
+                            permanent: bool = False) -> datetime:
+        """Record a failed poll and schedule the retry with exponential back-off.
+
+        A ``permanent`` failure (404, 410, a refused URL, an oversized body) will not fix itself
+        soon: the next try waits the longest back-off at once, but the source is not given up on.
+        """
         with self.session() as s:
             row = s.scalar(select(Source).where(Source.name == name))
             now = utcnow()
@@ -116,7 +121,7 @@ class Store:
             row.last_error = error[:2000]
             row.failure_count += 1
             row.consecutive_failures += 1
-            delay = min(backoff_max, backoff_base * 2 ** (row.consecutive_failures - 1))
+            delay = backoff_max if permanent else min(backoff_max, backoff_base * 2 ** (row.consecutive_failures - 1))
             row.next_poll_at = now + timedelta(seconds=delay)
             return row.next_poll_at
 
