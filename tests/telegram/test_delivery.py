@@ -296,3 +296,19 @@ async def test_a_group_that_became_a_supergroup_is_followed(bot: TelegramBot, bo
     assert botapi.texts(supergroup)[0].startswith("Harbour plan approved")
     sub = app.store.subscriber_by_chat(supergroup)
     assert sub is not None and sub.active and app.store.subscriber_by_chat(group) is None
+
+
+async def test_a_stopped_bot_started_again_delivers(app: App, botapi: BotAPIServer) -> None:
+    """The service stops the bot when it loses its lease and starts the same bot on takeover."""
+    sub = app.store.telegram_subscriber(700)
+    app.store.subscribe(sub.id, "topic", "harbour")
+    bot = TelegramBot(app, app.config.telegram, token=TOKEN, extra_commands=[])
+    await bot.start()
+    await bot.stop()
+    add_brief(app, "Harbour story after takeover")
+    await bot.start()
+    try:
+        report = await bot.drain_deliveries()
+    finally:
+        await bot.stop()
+    assert report.sent == 1 and "Harbour story after takeover" in botapi.texts(700)[-1]

@@ -193,6 +193,7 @@ class TelegramBot:
             log.info("Telegram dry run: nothing is sent; pending deliveries are logged and stay pending")
             return
         webhook_secret = self._webhook_secret() if self.config.mode == "webhook" else None
+        self.sender.stopping = False  # a bot stopped (or whose start failed) can be started again
         self.application = self.build_application()
         try:
             await self.application.initialize()
