@@ -30,8 +30,11 @@ from briefing.summarise.loader import LoadedModel, load_model
 from briefing.summarise.output import Answer, parse_answer
 from briefing.summarise.prompts import PromptSet, load_prompts
 
-VERSION = "transformers-1"
+VERSION = "transformers-2"
 HEADLINE_TOKENS = 32
+# A headline comes from the lede: the first paragraphs up to this many tokens are enough,
+# and prefilling a whole long article for 32 tokens of output would dominate the cost.
+HEADLINE_INPUT_TOKENS = 384
 # Part summaries are fed to the combine prompt: keep them short enough that many fit.
 PART_TOKENS = 120
 # Rounds of summarising summaries before the first group is taken as it is.
@@ -172,7 +175,9 @@ class TransformersEngine:
     def _headlines(self, works: list[Work]) -> None:
         """A model headline for articles without a title; a publisher's title is kept as it is."""
         works = [w for w in works if not w.doc.title.strip()]
-        answers = self._ask("headline", [{"article": w.parts[0], "title": w.doc.title} for w in works],
+        ledes = [split_parts(w.parts[0], self.gen.count, min(HEADLINE_INPUT_TOKENS, self.part_budget))[0]
+                 for w in works]
+        answers = self._ask("headline", [{"article": lede, "title": w.doc.title} for w, lede in zip(works, ledes)],
                             HEADLINE_TOKENS)
         for w, ans in zip(works, answers):
             w.headline = clean_headline(ans.text) or None
