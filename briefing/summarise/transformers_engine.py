@@ -226,28 +226,28 @@ class TransformersEngine:
         n = self.cfg.summary_sentences
         if w.timed_out:
             w.flags.append(f"generation stopped at the time limit ({self.cfg.timeout_seconds:g}s)")
-        extractive_actors = self.style != "json"
         if w.actors is None:
             if self.style == "json":
                 w.flags.append("actors from the extractive finder: the model gave no usable actor list")
-            w.actors = []
-            extractive_actors = True
+            w.actors = self.extractive_actors(w.parsed)
         headline = "" if w.doc.title.strip() else w.headline or ""
         brief = Brief(headline=headline, summary=(w.summary or [])[:n], actors=w.actors,
                       engine=self.name, model=self.model, flags=w.flags)
         brief = self.guard.check(brief, w.doc.text, w.parsed)
-        return self.complete(brief, w, extractive_actors)
+        return self.complete(brief, w)
 
-    def complete(self, brief: Brief, w: Work, extractive_actors: bool) -> Brief:
+    def complete(self, brief: Brief, w: Work) -> Brief:
         """Per-field fallback after the guard: an empty field is filled from the article itself."""
-        if extractive_actors:
-            brief.actors = self.extractive_actors(w.parsed)
         # The guard emptied an unsupported model headline; the article's own title comes next.
         brief.headline = brief.headline or headline_for(w.doc.title, brief.summary or w.sents)
         if not brief.summary:
             brief.summary = select_sentences(self.extractive.nlp, w.sents, self.cfg.summary_sentences,
                                              self.extractive.weights)
             brief.flags.append("summary from the extractive engine: no model sentence was supported")
+            # Article sentences verbatim have support 1.0 (docs/eval.md): count them in the score.
+            scored = len(brief.actors)
+            brief.grounding_score = round(((brief.grounding_score or 0.0) * scored + len(brief.summary))
+                                          / (scored + len(brief.summary)), 3)
         return brief
 
     def extractive_actors(self, parsed: Doc) -> list[Actor]:

@@ -45,6 +45,7 @@ def test_decoder_only_brief_has_the_right_shape(tiny_causal: Path, seed_doc: Doc
     _shape_ok(brief, "transformers")
     # A random model writes nonsense: the guard drops it and says so; the brief is still faithful.
     assert any(f.startswith("summary from the extractive engine") for f in brief.flags)
+    assert brief.grounding_score is not None and brief.grounding_score > 0.8  # scores what is shown
     assert brief.actors and brief.actors[0].name == "Vladimir Putin"
 
 
