@@ -84,7 +84,9 @@ class SummariserWorker:
                 job.future.set_exception(SummariseError("the summariser worker stopped"))
         self._heap.clear()
         if self._executor is not None:
-            self._executor.shutdown(wait=True)
+            # Never block the event loop on a running model call: the thread finishes (or dies
+            # with the process) on its own; its callers were already failed by _run.
+            self._executor.shutdown(wait=False, cancel_futures=True)
         self._task = self._executor = self._changed = None
 
     async def __aenter__(self) -> "SummariserWorker":
@@ -136,6 +138,9 @@ class SummariserWorker:
             call = loop.run_in_executor(self._executor, self.engine.summarise_many, docs)
             try:
                 briefs = await asyncio.wait_for(call, self.timeout_seconds * len(batch))
+            except asyncio.CancelledError:  # stop() during a batch: its callers must not hang
+                self._fail(batch, SummariseError("the summariser worker stopped"))
+                raise
             except asyncio.TimeoutError:
                 self._fail(batch, SummariseError(f"summarising took longer than {self.timeout_seconds:g}s "
                                                  "per article"))

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from briefing.cli import main
+from briefing.errors import SummariseError
 from briefing.models import ArticleDraft, Brief
 from briefing.service import App
 from briefing.summarise import build_engine
@@ -116,3 +117,19 @@ async def test_real_engine_through_the_worker(tiny_seq2seq: Path, seed_doc: Docu
     async with SummariserWorker(engine, queue_size=2) as worker:
         brief = await worker.summarise(seed_doc, priority=Priority.ON_DEMAND)
     assert brief.engine == "transformers" and brief.summary
+
+
+async def test_stop_during_a_batch_fails_its_callers_and_does_not_block() -> None:
+    """A shutdown while the model works: every caller hears why, and the event loop stays free."""
+    engine = _SlowEngine()
+    engine.summarise_many = lambda docs: time.sleep(1.0) or []  # type: ignore[method-assign]
+    worker = await SummariserWorker(engine, queue_size=4).start()
+    running = asyncio.create_task(worker.summarise(Document("running", "t")))
+    queued = asyncio.create_task(worker.summarise(Document("queued", "t")))
+    await asyncio.sleep(0.01)  # "running" is in the model thread
+    started = time.perf_counter()
+    await worker.stop()
+    assert time.perf_counter() - started < 0.5  # did not wait for the 1 s model call
+    for task in (running, queued):
+        with pytest.raises(SummariseError, match="worker stopped"):
+            await asyncio.wait_for(task, 1)
