@@ -172,6 +172,16 @@ class Config(_Section):
             raise ValueError(f"source names must be unique; repeated: {', '.join(dupes)}")
         return sources
 
+    @model_validator(mode="after")
+    def _anchor_prompts(self) -> "Config":
+        """A relative ``summariser.prompts_dir`` is relative to the config file, like every path."""
+        rel = Path(self.summariser.prompts_dir).expanduser()
+        anchored = Path(self.base_dir) / rel
+        if rel.is_absolute() or not anchored.is_dir():
+            return self  # absolute, or absent here: prompts.resolve_folder falls back to the bundled ones
+        return self.model_copy(update={"summariser": self.summariser.model_copy(
+            update={"prompts_dir": str(anchored.resolve())})})
+
     def resolve(self, path: str) -> Path:
         """A path from the config, relative to the config file's directory."""
         p = Path(path).expanduser()

@@ -102,3 +102,10 @@ def test_relative_paths_resolve_against_the_config_file(tmp_path: Path) -> None:
     sub.mkdir()
     cfg = load_config(write(sub, "data_dir: state\n"))
     assert cfg.data_path == sub.resolve() / "state"
+
+
+def test_prompts_dir_is_relative_to_the_config_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "etc" / "my-prompts").mkdir(parents=True)
+    path = write(tmp_path / "etc", "summariser:\n  prompts_dir: my-prompts\n")
+    monkeypatch.chdir(tmp_path)  # run from elsewhere
+    assert load_config(path).summariser.prompts_dir == str((tmp_path / "etc" / "my-prompts").resolve())
