@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass
+from pathlib import Path
 from datetime import datetime, timezone
 from email.utils import format_datetime
 from html import escape
@@ -66,3 +67,34 @@ def atom(items: list[Item]) -> str:
         for i in items)
     return ('<?xml version="1.0" encoding="utf-8"?><feed xmlns="http://www.w3.org/2005/Atom">'
             f"<title>Test</title><id>urn:test</id><updated>2026-11-20T12:00:00Z</updated>{entries}</feed>")
+
+
+CHATML = ("{% for message in messages %}{{ '<|im_start|>' + message['role'] + '\n' + message['content'] + "
+          "'<|im_end|>\n' }}{% endfor %}{% if add_generation_prompt %}{{ '<|im_start|>assistant\n' }}{% endif %}")
+TOKENIZER_SPECIALS = ["<pad>", "<s>", "</s>", "<unk>", "<|im_start|>", "<|im_end|>"]
+
+
+def seed_tokenizer(folder: Path, texts: list[str], *, vocab_size: int, chat: bool,
+                   model_max_length: int | None = None, chat_eos: bool = False):  # type: ignore[no-untyped-def]
+    """A byte-level BPE tokenizer trained on ``texts``, saved to ``folder`` (no hub needed).
+
+    Shared by the tiny test models and the random-weight models of ``bench/summarise.py``;
+    ``chat`` adds a ChatML template, ``chat_eos`` makes ``<|im_end|>`` the end of a turn.
+    """
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
+    from transformers import PreTrainedTokenizerFast
+
+    tok = Tokenizer(models.BPE(unk_token="<unk>"))
+    tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    tok.decoder = decoders.ByteLevel()
+    tok.train_from_iterator(texts, trainers.BpeTrainer(vocab_size=vocab_size, special_tokens=TOKENIZER_SPECIALS,
+                                                       initial_alphabet=pre_tokenizers.ByteLevel.alphabet()))
+    extra = {"model_max_length": model_max_length} if model_max_length else {}
+    fast = PreTrainedTokenizerFast(tokenizer_object=tok, pad_token="<pad>", bos_token="<s>", eos_token="</s>",
+                                   unk_token="<unk>", **extra)
+    if chat:
+        fast.chat_template = CHATML
+        if chat_eos:
+            fast.eos_token = "<|im_end|>"
+    fast.save_pretrained(folder)
+    return fast

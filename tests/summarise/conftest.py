@@ -15,31 +15,15 @@ import pytest
 from briefing.config import SummariserConfig
 from briefing.ingest.clean import clean_article
 from briefing.summarise.base import Document
+from tests.builders import seed_tokenizer
 from tests.conftest import SEED_ARTICLE, SEEDS
 
-CHATML = ("{% for message in messages %}{{ '<|im_start|>' + message['role'] + '\n' + message['content'] + "
-          "'<|im_end|>\n' }}{% endfor %}{% if add_generation_prompt %}{{ '<|im_start|>assistant\n' }}{% endif %}")
-SPECIAL = ["<pad>", "<s>", "</s>", "<unk>", "<|im_start|>", "<|im_end|>"]
 TINY_CONTEXT = 1024  # positions of the tiny models
 
 
 def _tokenizer(folder: Path, chat: bool):  # type: ignore[no-untyped-def]
-    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
-    from transformers import PreTrainedTokenizerFast
-
     texts = [p.read_text(encoding="utf-8") for p in sorted((SEEDS / "articles").iterdir())]
-    tok = Tokenizer(models.BPE(unk_token="<unk>"))
-    tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
-    tok.decoder = decoders.ByteLevel()
-    tok.train_from_iterator(texts, trainers.BpeTrainer(vocab_size=2000, special_tokens=SPECIAL,
-                                                       initial_alphabet=pre_tokenizers.ByteLevel.alphabet()))
-    fast = PreTrainedTokenizerFast(tokenizer_object=tok, pad_token="<pad>", bos_token="<s>", eos_token="</s>",
-                                   unk_token="<unk>", model_max_length=TINY_CONTEXT)
-    if chat:
-        fast.chat_template = CHATML
-        fast.eos_token = "<|im_end|>"
-    fast.save_pretrained(folder)
-    return fast
+    return seed_tokenizer(folder, texts, vocab_size=2000, chat=chat, model_max_length=TINY_CONTEXT, chat_eos=True)
 
 
 def _build_causal(folder: Path) -> Path:
