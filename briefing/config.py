@@ -100,6 +100,8 @@ class TelegramConfig(_Section):
     summary_rate_per_hour: int = Field(default=10, ge=0)
     messages_per_second: float = Field(default=30.0, gt=0)
     per_chat_interval_seconds: float = Field(default=1.0, ge=0)
+    # Telegram: at most 20 messages a minute to one group or channel.
+    group_messages_per_minute: float = Field(default=20.0, gt=0)
     max_retries: int = Field(default=5, ge=0)
     summary_top_n: int = Field(default=5, gt=0)
     # Back-off after a transient send failure (network error, 5xx): base * 2**(attempt-1), capped.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -101,3 +102,36 @@ def test_eval_scores_a_small_file(tmp_path: Path, demo_config: Path, capsys: pyt
     path.write_text('{"id": 1}\n')
     code, _, err = run(capsys, "eval", str(path), "--config", str(demo_config))
     assert code == 1 and "dev.jsonl:1: expected a JSON object with id, article, reference" in err
+
+
+def test_version_and_common_options_before_or_after_the_command(
+        demo_config: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main(["--version"])
+    assert exited.value.code == 0 and capsys.readouterr().out.startswith("briefing 0.")
+    other = tmp_path / "other-data"
+    code, _, err = run(capsys, "--config", str(demo_config), "--data-dir", str(other), "--log-level", "ERROR",
+                       "demo")
+    assert code == 0, err
+    assert (other / "briefs" / "briefs.json").is_file()  # the option given before the command applied
+    code, out, _ = run(capsys, "--config", str(demo_config), "briefs", "--data-dir", str(other), "--limit", "1")
+    assert code == 0 and out.count("Source: ") == 1
+
+
+def test_an_unwritable_data_dir_is_one_line_not_a_traceback(
+        demo_config: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a directory")
+    code, out, err = run(capsys, "demo", "--config", str(demo_config), "--data-dir", str(blocker / "data"))
+    assert code == 2 and out == ""
+    assert len(err.strip().splitlines()) == 1 and "data_dir" in err and "cannot create" in err
+
+
+def test_a_read_only_data_dir_is_one_line_not_a_traceback(
+        demo_config: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    locked = tmp_path / "locked"
+    locked.mkdir(mode=0o500)
+    if os.access(locked, os.W_OK):
+        pytest.skip("running as a user who can write anywhere (root): permissions cannot be tested")
+    code, _, err = run(capsys, "ingest", "--config", str(demo_config), "--data-dir", str(locked))
+    assert code == 2 and len(err.strip().splitlines()) == 1 and "not writable" in err

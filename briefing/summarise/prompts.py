@@ -26,8 +26,9 @@ SPEC: dict[str, tuple[frozenset[str], frozenset[str]]] = {
 }
 
 # Templates that ship with the project, used when the configured folder does not exist
-# (e.g. a relative prompts_dir while running from another directory).
-BUNDLED = Path(__file__).resolve().parents[2] / "prompts"
+# (e.g. a relative prompts_dir while running from another directory): package data inside an
+# installed wheel; in a checkout ``briefing/prompts`` is a link to the top-level ``prompts/``.
+BUNDLED = Path(__file__).resolve().parents[1] / "prompts"
 
 
 def placeholders(text: str, path: Path) -> set[str]:

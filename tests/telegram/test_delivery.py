@@ -312,3 +312,23 @@ async def test_a_stopped_bot_started_again_delivers(app: App, botapi: BotAPIServ
     finally:
         await bot.stop()
     assert report.sent == 1 and "Harbour story after takeover" in botapi.texts(700)[-1]
+
+
+async def test_a_group_gets_at_most_its_messages_per_minute(make_app: Callable[..., App],
+                                                             botapi: BotAPIServer) -> None:
+    # 120 a minute keeps the test short; Telegram's own limit (the default) is 20.
+    app = make_app(group_messages_per_minute=120, per_chat_interval_seconds=0)
+    group, private = -100500, 500
+    async with running(app) as bot:
+        for chat in (group, private):
+            await follow(botapi, chat, "harbour")
+        start = len(botapi.sent())
+        for n in range(3):
+            add_brief(app, f"Harbour story {n}")
+        report = await bot.drain_deliveries()
+    assert report.sent == 6
+    to_group = [c.at for c in botapi.sent(group)[-3:]]
+    to_private = [c.at for c in botapi.sent(private)[-3:]]
+    assert len(botapi.sent()) - start == 6
+    assert all(b - a >= 0.5 * 0.9 for a, b in zip(to_group, to_group[1:]))  # 60 s / 120
+    assert to_private[-1] - to_private[0] < 0.5  # a private chat is not held to the group limit

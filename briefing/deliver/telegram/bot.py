@@ -162,7 +162,8 @@ class TelegramBot:
         self.summarise = summarise or ondemand.engine_summariser(lambda: app.engine)
         self.summary_limit = ondemand.SummaryRateLimit(config.summary_rate_per_hour)
         self.limiter = FloodLimiter(config.messages_per_second, config.per_chat_interval_seconds,
-                                    config.max_retries)
+                                    config.max_retries,
+                                    group_messages_per_minute=config.group_messages_per_minute)
         if extra_commands is None:
             extra_commands = _plugin_commands()
         self.commands: list[Command] = [*core_commands(), *extra_commands]

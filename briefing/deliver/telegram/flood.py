@@ -1,7 +1,8 @@
 """Telegram's flood limits, and what a Bot API error means for a delivery.
 
 Limits (https://core.telegram.org/bots/faq#my-bot-is-hitting-limits-how-do-i-avoid-this):
-about 30 messages a second overall and no more than one a second to one chat. When a bot
+about 30 messages a second overall, no more than one a second to one chat, and no more than 20
+a minute to one group (groups and channels have negative chat ids). When a bot
 goes faster, Telegram answers 429 with ``parameters.retry_after`` and nothing may be sent
 until that many seconds have passed (https://core.telegram.org/bots/api#responseparameters).
 
@@ -86,16 +87,21 @@ def delivery_error(exc: TelegramError) -> DeliveryError:
 class FloodLimiter(BaseRateLimiter[None]):
     """Spaces messages to ``messages_per_second`` overall and ``per_chat_interval`` per chat.
 
+    A group or channel also gets at most ``group_messages_per_minute`` messages a minute (spaced
+    evenly, so no 60-second window ever holds more).
+
     On 429 every send waits ``retry_after`` (the whole bot is throttled), then the request is
     tried again, up to ``max_retries`` times; after that :class:`telegram.error.RetryAfter`
     reaches the caller. ``sleep`` and ``clock`` are injectable for tests and the benchmark.
     """
 
     def __init__(self, messages_per_second: float, per_chat_interval: float, max_retries: int, *,
+                 group_messages_per_minute: float = 20.0,
                  clock: Callable[[], float] = time.monotonic,
                  sleep: Callable[[float], Awaitable[None]] = asyncio.sleep) -> None:
         self.interval = 1.0 / messages_per_second
         self.per_chat_interval = per_chat_interval
+        self.group_interval = max(per_chat_interval, 60.0 / group_messages_per_minute)
         self.max_retries = max_retries
         self._clock, self._sleep = clock, sleep
         self._last_send = float("-inf")
@@ -158,4 +164,14 @@ class FloodLimiter(BaseRateLimiter[None]):
             while (wait := max(self._last_send + self.interval, self._paused_until) - self._clock()) > 0:
                 await self._sleep(wait)  # re-checked: a 429 seen meanwhile moves the pause
             self._last_send = self._clock()
-        self._chat_next[chat] = self._last_send + self.per_chat_interval
+        self._chat_next[chat] = self._last_send + self.chat_interval(chat)
+
+    def chat_interval(self, chat: object) -> float:
+        """Minimum gap between two messages to ``chat``: longer for groups and channels.
+
+        Bot API chat ids of groups, supergroups and channels are negative; a channel may also
+        be addressed by ``@username``.
+        """
+        is_group = (isinstance(chat, int) and chat < 0) or (isinstance(chat, str) and
+                                                            (chat.startswith("@") or chat.startswith("-")))
+        return self.group_interval if is_group else self.per_chat_interval
