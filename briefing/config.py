@@ -35,6 +35,25 @@ class SourceConfig(_Section):
     interval_minutes: float = Field(default=30.0, gt=0)
     topics: tuple[str, ...] = ()
     enabled: bool = True
+    # Keywords/phrases (whole words) or /regex/, matched against title and text before summarising.
+    include: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
+
+    @field_validator("include", "exclude")
+    @classmethod
+    def _patterns(cls, patterns: tuple[str, ...]) -> tuple[str, ...]:
+        import re
+
+        from briefing.ingest.filters import compile_pattern
+
+        for p in patterns:
+            if not p.strip():
+                raise ValueError("an empty pattern would match everything")
+            try:
+                compile_pattern(p)
+            except re.error as exc:
+                raise ValueError(f"{p!r} is not a valid regular expression: {exc}") from None
+        return patterns
 
     @model_validator(mode="after")
     def _location(self) -> "SourceConfig":
@@ -55,6 +74,8 @@ class IngestConfig(_Section):
     max_redirects: int = Field(default=5, ge=0)
     user_agent: str = DEFAULT_USER_AGENT
     per_host_delay_seconds: float = Field(default=1.0, ge=0)
+    # Hosts polled at once by `briefing ingest` (sources on one host go one after another).
+    max_concurrent_polls: int = Field(default=8, gt=0)
     retry_base_seconds: float = Field(default=60.0, gt=0)
     retry_max_seconds: float = Field(default=6 * 3600.0, gt=0)
     max_articles_per_poll: int = Field(default=50, gt=0)

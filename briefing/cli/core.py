@@ -8,6 +8,7 @@ import sys
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from briefing.cli import EXIT_FAILED, EXIT_OK, common_options, engine_options
 from briefing.config import Config
@@ -42,9 +43,19 @@ def register(sub: Any) -> None:
     p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(func=cmd_briefs)
 
-    p = sub.add_parser("sources", help="show sources: status, last and next poll, last error")
+    p = sub.add_parser("sources", help="show sources: status, last and next poll, last error; "
+                                       "import/export OPML")
     common_options(p)
     p.set_defaults(func=cmd_sources)
+    actions = p.add_subparsers(dest="sources_action", metavar="{import,export}")
+    q = actions.add_parser("import", help="add the feeds of an OPML file (nested outlines become topics)")
+    common_options(q)
+    q.add_argument("file", type=Path, help="OPML file")
+    q.set_defaults(func=cmd_sources_import)
+    q = actions.add_parser("export", help="write every source with a URL to an OPML file (- for stdout)")
+    common_options(q)
+    q.add_argument("file", help="OPML file to write, or - for standard output")
+    q.set_defaults(func=cmd_sources_export)
 
     p = sub.add_parser("eval", help="score briefs against reference summaries (JSONL)")
     common_options(p)
@@ -83,13 +94,21 @@ def _err_console():  # type: ignore[no-untyped-def]
 
 
 def _ingest(app: App, force: bool) -> list[PollReport]:
-    sources = [s for s in app.config.sources if s.enabled]
-    progress, task = _progress(len(sources), "Polling sources")
+    # Advances per article: the total grows as each source's entries are found.
+    progress, task = _progress(0, "Reading articles")
+
+    def items(found: int, done: int) -> None:
+        if found:
+            progress.update(task, total=(progress.tasks[0].total or 0) + found)
+        if done:
+            progress.advance(task, done)
+
     with progress:
-        reports = app.ingest(force=force, progress=lambda _r: progress.advance(task))
+        reports = app.ingest(force=force, item_progress=items)
     for r in reports:
         state = f"error: {r.error}" if r.error else ("not modified" if r.not_modified else
-                                                     f"{r.added} new, {r.duplicates} duplicate")
+                                                     f"{r.added} new, {r.duplicates} duplicate"
+                                                     + (f", {r.filtered} filtered out" if r.filtered else ""))
         print(f"  {r.source}: {state}", file=sys.stderr)
         for skipped in r.skipped:
             print(f"    skipped {skipped}", file=sys.stderr)
@@ -165,6 +184,51 @@ def cmd_sources(config: Config, args: argparse.Namespace) -> int:
         state = "active" if r.active else "inactive"
         print(f"{r.name[:20]:20} {r.kind:7} {state:8} {_ago(r.last_polled_at):17} {_ago(r.next_poll_at):17} "
               f"{r.consecutive_failures:>5}  {r.last_error or ''}")
+    return EXIT_OK
+
+
+def cmd_sources_import(config: Config, args: argparse.Namespace) -> int:
+    """Each feed becomes a run-time source (like /addsource): polled as ``auto``, SSRF-safe."""
+    from briefing.ingest.opml import read_opml
+
+    feeds = read_opml(args.file)
+    added = 0
+    with App(config) as app:
+        app.store.sync_sources(config.sources)
+        rows = app.store.list_sources()
+        taken, urls = {r.name for r in rows}, {r.location for r in rows} | {s.location for s in config.sources}
+        for feed in feeds:
+            if feed.url in urls:
+                print(f"  {feed.name}: already a source ({feed.url})", file=sys.stderr)
+                continue
+            if urlsplit(feed.url).scheme not in ("http", "https"):
+                print(f"  {feed.name}: skipped, not an http(s) URL ({feed.url})", file=sys.stderr)
+                continue
+            name, n = feed.name[:180], 2
+            while name in taken:
+                name, n = f"{feed.name[:180]}-{n}", n + 1
+            app.store.add_source(name, "adhoc", feed.url, feed.topics)
+            taken.add(name)
+            urls.add(feed.url)
+            added += 1
+    print(f"{added} source(s) added from {args.file} ({len(feeds)} feed(s) in it)", file=sys.stderr)
+    return EXIT_OK
+
+
+def cmd_sources_export(config: Config, args: argparse.Namespace) -> int:
+    from briefing.ingest.opml import OpmlFeed, render_opml
+
+    with App(config) as app:
+        app.store.sync_sources(config.sources)
+        rows = [r for r in app.store.list_sources() if r.active]
+    feeds = [OpmlFeed(r.name, r.location, tuple(r.topics or ())) for r in rows
+             if urlsplit(r.location).scheme in ("http", "https")]
+    text = render_opml(feeds)
+    if args.file == "-":
+        sys.stdout.write(text)
+    else:
+        Path(args.file).write_text(text, encoding="utf-8")
+        print(f"{len(feeds)} source(s) written to {args.file}", file=sys.stderr)
     return EXIT_OK
 
 

@@ -1,4 +1,4 @@
-"""Feed parsing: RSS 0.9x / 1.0 / 2.0 and Atom, via feedparser."""
+"""Feed parsing: RSS 0.9x / 1.0 / 2.0 and Atom via feedparser; JSON Feed 1.x (``jsonfeed.py``)."""
 
 from __future__ import annotations
 
@@ -36,6 +36,10 @@ def parse_feed(data: bytes, base_url: str) -> list[FeedEntry]:
     """
     if not data.strip():
         raise ParseError(f"{base_url}: empty feed document")
+    from briefing.ingest.jsonfeed import looks_like_json_feed, parse_json_feed  # jsonfeed imports FeedEntry
+
+    if looks_like_json_feed(data):
+        return parse_json_feed(data, base_url)
     # No base URL for feedparser: its own resolution mangles file:// links; we urljoin below.
     parsed = feedparser.parse(data)
     linked = [e for e in parsed.entries if e.get("link") or e.get("links")]

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Callable, Iterable
+import threading
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import TypeVar
 from urllib.parse import urlsplit
 
 from briefing.config import Config, SourceConfig
@@ -26,14 +28,19 @@ from briefing.ingest.extract import (
     fragment_text,
     read_article_file,
 )
+from briefing.ingest.discover import discover_feed
 from briefing.ingest.feeds import FeedEntry, parse_feed
+from briefing.ingest.filters import SourceFilter
+from briefing.ingest.jsonfeed import looks_like_json_feed
 from briefing.ingest.fetch import Fetcher, FetchResult
+from briefing.ingest.parallel import poll_concurrently
 from briefing.ingest.clean import clean_article
 from briefing.models import ArticleDraft
 from briefing.store import Store
 from briefing.store.schema import utcnow
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 NEAR_DUP_WINDOW = timedelta(days=7)
 _FEED_START = re.compile(rb"^\s*(<\?xml[^>]*>\s*)?(<!--.*?-->\s*)*<(rss|feed|rdf:RDF)\b", re.DOTALL)
@@ -50,7 +57,7 @@ def _permanent(exc: BriefingError) -> bool:
 def looks_like_feed(result: FetchResult) -> bool:
     """An ``auto`` source is a feed when the server says so or the document starts like one."""
     ctype = result.content_type
-    if any(t in ctype for t in ("rss", "atom", "rdf")):
+    if any(t in ctype for t in ("rss", "atom", "rdf")) or looks_like_json_feed(result.content, ctype):
         return True
     return bool(_FEED_START.match(result.content[:2048]))
 
@@ -61,6 +68,7 @@ class PollReport:
     found: int = 0
     added: int = 0
     duplicates: int = 0
+    filtered: int = 0  # left out by the source's include/exclude filters
     not_modified: bool = False
     error: str | None = None
     skipped: list[str] = field(default_factory=list)
@@ -81,6 +89,10 @@ class Ingester:
         self.config = config
         self.store = store
         self.fetcher = fetcher
+        # Progress per article: called with (items found, items done) as a poll goes.
+        self.item_progress: Callable[[int, int], None] | None = None
+        # Sources are polled in parallel; the duplicate check and insert of one article at a time.
+        self._add_lock = threading.Lock()
 
     # -- sources -----------------------------------------------------------
 
@@ -109,16 +121,27 @@ class Ingester:
         return out
 
     def poll_all(self, *, force: bool = False,
-                 progress: Callable[[PollReport], None] | None = None) -> list[PollReport]:
+                 progress: Callable[[PollReport], None] | None = None,
+                 item_progress: Callable[[int, int], None] | None = None) -> list[PollReport]:
+        """Poll due sources (all with ``force``), hosts concurrently (``ingest.max_concurrent_polls``)."""
         self.store.sync_sources(self.config.sources)
         sources = self.sources() if force else self.due()
-        reports = []
-        for src in sources:
-            report = self.poll(src)
-            reports.append(report)
-            if progress:
-                progress(report)
-        return reports
+        self.item_progress = item_progress
+        try:
+            return poll_concurrently(self.poll, sources, self.config.ingest.max_concurrent_polls, progress)
+        finally:
+            self.item_progress = None
+
+    def _items(self, found: int = 0, done: int = 0) -> None:
+        if self.item_progress is not None:
+            self.item_progress(found, done)
+
+    def _counted(self, items: list[T]) -> Iterator[T]:
+        """``items``, reporting them found at once and each done once the loop body has run."""
+        self._items(found=len(items))
+        for item in items:
+            yield item
+            self._items(done=1)
 
     def poll(self, src: SourceConfig) -> PollReport:
         report = PollReport(source=src.name)
@@ -149,7 +172,8 @@ class Ingester:
         folder = self.config.resolve(src.path or "")
         if not folder.is_dir():
             raise FetchError(f"{folder}: folder not found")
-        for path in sorted(p for p in folder.iterdir() if p.suffix.lower() in ARTICLE_SUFFIXES and p.is_file()):
+        paths = sorted(p for p in folder.iterdir() if p.suffix.lower() in ARTICLE_SUFFIXES and p.is_file())
+        for path in self._counted(paths):
             report.found += 1
             url = canonical_url(path.resolve().as_uri())
             if self.store.seen_url(url):
@@ -178,14 +202,34 @@ class Ingester:
             return
         if src.kind == "feed" or (src.kind == "auto" and looks_like_feed(result)):
             self._ingest_feed(src, result, report, local, safe)
+        elif src.kind == "auto" and (feed := self._discovered_feed(result, local, safe)) is not None:
+            # A home page naming its feed: read the feed. No validators are kept, since they would
+            # belong to the feed but be sent to the page on the next poll.
+            self._ingest_feed(src, feed, report, local, safe)
+            self._success(src)
+            return
         else:
             self._ingest_page(src, result, report)
         self._success(src, result.etag, result.last_modified)
 
+    def _discovered_feed(self, page: FetchResult, local: bool, safe: bool) -> FetchResult | None:
+        """The feed an HTML page links to with ``<link rel="alternate">``, fetched; None if none."""
+        if "html" not in page.content_type and not page.content[:1024].lstrip().lower().startswith(b"<!doctype html"):
+            return None
+        try:
+            text = decode(page.content, charset_of(page.headers.get("content-type")))
+        except ParseError:
+            return None
+        feed_url = discover_feed(text, page.url)
+        if feed_url is None or canonical_url(feed_url) == canonical_url(page.url):
+            return None
+        log.info("%s: reading its feed %s", page.url, feed_url)
+        return self.fetcher.fetch(feed_url, allow_files=local and feed_url.startswith("file:"), safe=safe)
+
     def _ingest_feed(self, src: SourceConfig, result: FetchResult, report: PollReport, local: bool,
                      safe: bool) -> None:
-        entries = parse_feed(result.content, result.url)
-        for entry in entries[: self.config.ingest.max_articles_per_poll]:
+        entries = parse_feed(result.content, result.url)[: self.config.ingest.max_articles_per_poll]
+        for entry in self._counted(entries):
             report.found += 1
             link = canonical_url(entry.url)
             if self.store.seen_url(link):
@@ -230,10 +274,12 @@ class Ingester:
     def _ingest_page(self, src: SourceConfig, result: FetchResult, report: PollReport) -> None:
         url = result.url
         report.found = 1
+        self._items(found=1)
         title, text, published = self._page_text(result.content, result.url, result.headers.get("content-type"))
         if len(text) < self.config.ingest.min_article_chars:
             raise EmptyContentError(f"{url}: not an article, only {len(text)} characters of text")
         self._record(self.add(ArticleDraft(canonical_url(result.url), title, text, published, src.name)), report)
+        self._items(done=1)
 
     def _note_skips(self, src: SourceConfig, report: PollReport) -> None:
         if report.skipped:
@@ -243,15 +289,34 @@ class Ingester:
     def _record(result: AddResult, report: PollReport) -> None:
         if result.status == "added":
             report.added += 1
+        elif result.status == "filtered":
+            report.filtered += 1
         else:
             report.duplicates += 1
+
+    def _filter(self, source_name: str | None) -> SourceFilter | None:
+        src = self.config.source(source_name) if source_name else None
+        if src is None or not (src.include or src.exclude):
+            return None
+        return SourceFilter.build(src.include, src.exclude)
 
     # -- articles ----------------------------------------------------------
 
     def add(self, draft: ArticleDraft) -> AddResult:
         """Store an article unless it is a duplicate (same URL, same text, or nearly the same text)."""
+        with self._add_lock:
+            return self._add(draft)
+
+    def _add(self, draft: ArticleDraft) -> AddResult:
         if self.store.seen_url(draft.url) or self.store.seen_hash(draft.content_hash):
             return AddResult("duplicate", None)
+        rule = self._filter(draft.source_name)
+        reason = rule.rejects(draft.title, draft.text) if rule else None
+        if reason is not None:
+            # Stored as 'filtered' (never summarised) so the next poll does not fetch it again.
+            row = self.store.add_article(draft, source_name=draft.source_name, fingerprint=[], status="filtered")
+            log.info("%s: filtered out (%s)", draft.url, reason)
+            return AddResult("filtered", row.id if row else None)
         fp = fingerprint(draft.text)
         original = self.near_duplicate_of(fp)
         row = self.store.add_article(draft, source_name=draft.source_name, fingerprint=fp, duplicate_of=original)

@@ -59,8 +59,10 @@ class App:
 
     # -- stages ------------------------------------------------------------
 
-    def ingest(self, *, force: bool = False, progress: Callable[[PollReport], None] | None = None) -> list[PollReport]:
-        return self.ingester.poll_all(force=force, progress=progress)
+    def ingest(self, *, force: bool = False, progress: Callable[[PollReport], None] | None = None,
+               item_progress: Callable[[int, int], None] | None = None) -> list[PollReport]:
+        """Poll sources; ``progress`` per source, ``item_progress(found, done)`` per article."""
+        return self.ingester.poll_all(force=force, progress=progress, item_progress=item_progress)
 
     def topics_for(self, article: Article) -> list[str]:
         """A brief's topics are its source's topics (``sources[].topics``)."""

@@ -143,8 +143,12 @@ class Store:
             return [(i, fp) for i, fp in s.execute(q)]
 
     def add_article(self, draft: ArticleDraft, *, source_name: str | None, fingerprint: list[int],
-                    duplicate_of: int | None = None) -> Article | None:
-        """Insert an article; returns None when its URL or text is already stored (a race lost)."""
+                    duplicate_of: int | None = None, status: str | None = None) -> Article | None:
+        """Insert an article; returns None when its URL or text is already stored (a race lost).
+
+        ``status`` defaults to ``new`` (``duplicate`` with ``duplicate_of``); ``filtered`` keeps
+        an article a source's filters left out, so it is neither fetched again nor summarised.
+        """
         with self._sessions() as s:
             try:
                 with s.begin():
@@ -155,7 +159,7 @@ class Store:
                         source_id=source_id, url=draft.url, title=draft.title, text=draft.text,
                         published_at=draft.published, content_hash=draft.content_hash,
                         fingerprint=fingerprint,
-                        status="duplicate" if duplicate_of else "new", duplicate_of=duplicate_of)
+                        status=status or ("duplicate" if duplicate_of else "new"), duplicate_of=duplicate_of)
                     s.add(row)
                 return row
             except IntegrityError:

@@ -153,3 +153,22 @@ async def test_a_failing_handler_is_logged_and_the_bot_keeps_running(
     assert "something went wrong" in await ask(botapi, CHAT, "/settings")
     monkeypatch.undo()
     assert "/subscribe" in await ask(botapi, CHAT, "/help")
+
+
+async def test_addsource_on_a_home_page_adds_the_feed_it_links_to(make_app, botapi: BotAPIServer,  # type: ignore[no-untyped-def]
+                                                                  http_server: LocalHTTPServer) -> None:
+    from tests.builders import html_page, rss
+    from tests.httpserver import Response
+    from tests.telegram.conftest import running
+    from tests.telegram.test_summary import loopback_is_public, resolver
+
+    head = '<link rel="alternate" type="application/atom+xml" href="/a.xml">' \
+           '<link rel="alternate" type="application/rss+xml" href="/feed.xml">'
+    http_server.route("/", Response(html_page("Home", "Welcome.", head), headers={"Content-Type": "text/html"}))
+    http_server.route("/feed.xml", Response(rss([]), headers={"Content-Type": "application/rss+xml"}))
+    app = make_app(resolver=resolver, ip_allowed=loopback_is_public)
+    async with running(app):
+        text = await ask(botapi, ADMIN, f"/addsource http://news.test:{http_server.port}/")
+    feed = f"http://news.test:{http_server.port}/feed.xml"
+    assert "Added source" in text and feed in text and "the feed that page links to" in text
+    assert app.store.get_source("news.test").location == feed  # RSS preferred over Atom

@@ -46,6 +46,7 @@ from briefing.config import TelegramConfig, secret
 from briefing.deliver.telegram import commands as cmd
 from briefing.deliver.telegram import ondemand
 from briefing.deliver.telegram.flood import FloodLimiter
+from briefing.ingest.discover import feed_location
 from briefing.deliver.telegram.format import briefs_html, esc, split_html
 from briefing.deliver.telegram.queries import bot_stats, pending_deliveries
 from briefing.deliver.telegram.sender import CHANNEL, DeliverySender, DrainReport
@@ -595,12 +596,14 @@ async def addsource_command(req: CommandRequest) -> None:
         await req.reply(str(exc))
         return
     try:  # the same SSRF policy as a user's link: an admin command must not reach internal hosts
-        await req.run(req.app.fetcher.fetch, req.args[0], safe=True)
+        # A home page that names its feed (<link rel="alternate">) is replaced by that feed.
+        location, discovered = await req.run(feed_location, req.app.fetcher, req.args[0], safe=True)
     except Exception as exc:  # noqa: BLE001 - explained to the admin
         await req.reply(f"Not added: {esc(ondemand.explain(exc, req.app.config))}")
         return
-    await req.run(store.add_source, name, "adhoc", req.args[0])
-    await req.reply(f"Added source <b>{esc(name)}</b>: <code>{esc(req.args[0])}</code>")
+    await req.run(store.add_source, name, "adhoc", location)
+    found = " (the feed that page links to)" if discovered else ""
+    await req.reply(f"Added source <b>{esc(name)}</b>: <code>{esc(location)}</code>{found}")
 
 
 async def removesource_command(req: CommandRequest) -> None:
