@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import os
 import struct
 import zlib
 from pathlib import Path
@@ -21,7 +22,14 @@ def _bench() -> ModuleType:
     return module
 
 
-def _png_pixels(path: Path) -> tuple[int, int, list[bytes]]:
+def _png_rows(path: Path) -> list[bytes]:
+    """Every row of an 8-bit RGB(A) PNG as RGB bytes (stdlib only)."""
+    rows: list[bytes] = []
+    _png_pixels(path, rows)
+    return rows
+
+
+def _png_pixels(path: Path, rows: list[bytes] | None = None) -> tuple[int, int, list[bytes]]:
     """Width, height and a grid sample of the RGB pixels of an 8-bit RGB(A) PNG (stdlib only)."""
     data = path.read_bytes()
     assert data[:8] == b"\x89PNG\r\n\x1a\n"
@@ -54,6 +62,8 @@ def _png_pixels(path: Path) -> tuple[int, int, list[bytes]]:
                 line[i] = (line[i] + (a if pa <= pb and pa <= pc else b if pb <= pc else c)) & 0xFF
         if y % 10 == 0:
             sample.extend(bytes(line[x:x + 3]) for x in range(0, stride, bpp * 4))
+        if rows is not None:
+            rows.append(b"".join(bytes(line[x:x + 3]) for x in range(0, stride, bpp)))
         prev = line
     return width, height, sample
 
@@ -62,11 +72,49 @@ def _luma(rgb: bytes) -> float:
     return 0.299 * rgb[0] + 0.587 * rgb[1] + 0.114 * rgb[2]
 
 
+def _chromium_or_skip(bench: ModuleType) -> None:
+    if bench.find_chromium() is None:
+        if os.environ.get("CI"):  # .ci/run installs it: in CI the browser check never silently skips
+            pytest.fail("chromium is not installed in CI; .ci/run should have installed it")
+        pytest.skip("chromium is not installed (Debian: apt-get install chromium); the render check needs it")
+
+
+def _ink(rows: list[bytes]) -> list[bool]:
+    """Per row: does it hold anything but the page background (text, rules, boxes)?"""
+    background = rows[0][:3]
+    return [row != background * (len(row) // 3) for row in rows]
+
+
+@pytest.mark.parametrize(("dark", "reference"), [(False, "digest.png"), (True, "digest-dark.png")],
+                         ids=["light", "dark"])
+def test_digest_layout_matches_the_reference_screenshot(tmp_path: Path, dark: bool, reference: str) -> None:
+    """The rendered digest has the layout of docs/digest*.png: the same rows of text, boxes and gaps.
+
+    Compared row by row on where there is ink, not pixel by pixel, so a different font hinting
+    passes while a template change that moves, drops or adds a block fails (re-render the
+    references with `python bench/render_digest.py` when the change is meant).
+    """
+    bench = _bench()
+    _chromium_or_skip(bench)
+    ref = REPO / "docs" / reference
+    ref_rows = _png_rows(ref)
+    html = tmp_path / "digest.html"
+    html.write_text(bench.render_sample().html, encoding="utf-8")
+    png = tmp_path / "digest.png"
+    bench.screenshot(html, png, width=len(ref_rows[0]) // 3, height=len(ref_rows), dark=dark)
+    rows = _png_rows(png)
+    assert len(rows) == len(ref_rows)
+    ink, ref_ink = _ink(rows), _ink(ref_rows)
+    agree = sum(a == b for a, b in zip(ink, ref_ink)) / len(ink)
+    assert agree >= 0.9, f"layout differs from docs/{reference}: {agree:.0%} of rows agree"
+    last, ref_last = max(i for i, v in enumerate(ink) if v), max(i for i, v in enumerate(ref_ink) if v)
+    assert abs(last - ref_last) <= 0.05 * len(rows), (last, ref_last)
+
+
 @pytest.mark.parametrize("dark", [False, True], ids=["light", "dark"])
 def test_digest_renders_in_chromium(tmp_path: Path, dark: bool) -> None:
     bench = _bench()
-    if bench.find_chromium() is None:
-        pytest.skip("chromium is not installed (Debian: apt-get install chromium); the render check needs it")
+    _chromium_or_skip(bench)
     html = tmp_path / "digest.html"
     html.write_text(bench.render_sample().html, encoding="utf-8")
     png = tmp_path / "digest.png"
