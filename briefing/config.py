@@ -171,6 +171,10 @@ class ServiceConfig(_Section):
     summarise_batch_size: int = Field(default=8, gt=0)
     deliver_batch_size: int = Field(default=50, gt=0)
     sources_check_seconds: float = Field(default=60.0, gt=0)
+    # The one web server: /healthz, /metrics and (with email) the unsubscribe endpoint.
+    http_enabled: bool = True
+    http_listen: str = "127.0.0.1"
+    http_port: int = Field(default=8080, ge=0, lt=65536)  # 0: any free port (tests)
 
 
 class Config(_Section):
@@ -219,6 +223,14 @@ class Config(_Section):
         if self.database_url:
             return self.database_url
         return f"sqlite:///{(self.data_path / 'briefing.db').resolve()}"
+
+    @property
+    def http_address(self) -> tuple[str, int]:
+        """Where the service's web server listens: ``service.http_*``, unless the older
+        ``email.http_listen``/``email.http_port`` are set (they still name the same server)."""
+        listen = self.email.http_listen if "http_listen" in self.email.model_fields_set else self.service.http_listen
+        port = self.email.http_port if "http_port" in self.email.model_fields_set else self.service.http_port
+        return listen, port
 
     def source(self, name: str) -> SourceConfig | None:
         return next((s for s in self.sources if s.name == name), None)

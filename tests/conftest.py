@@ -123,7 +123,8 @@ def sqlite_store(tmp_path: Path) -> Iterator[Store]:
 def make_config(tmp_path: Path, **data: object) -> Config:
     """A config rooted in ``tmp_path`` with fast limits for tests."""
     base: dict[str, object] = {"data_dir": str(tmp_path / "data"),
-                               "ingest": {"per_host_delay_seconds": 0, "timeout_seconds": 5}}
+                               "ingest": {"per_host_delay_seconds": 0, "timeout_seconds": 5},
+                               "service": {"http_port": 0}}  # the web server on any free port
     for key, value in data.items():
         if isinstance(value, dict) and isinstance(base.get(key), dict):
             base[key] = {**base[key], **value}  # type: ignore[dict-item]

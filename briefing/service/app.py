@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -13,6 +14,7 @@ from briefing.ingest import Fetcher, Ingester, PollReport
 from briefing.models import Brief
 from briefing.store import Store
 from briefing.service.matching import matching_subscribers
+from briefing.service.metrics import Metrics
 from briefing.store.schema import Article
 from briefing.summarise import Document, Engine, build_engine, cache_key
 
@@ -36,6 +38,7 @@ class App:
         self.store = store or Store.open(config.db_url)
         self.fetcher = fetcher or Fetcher(config.ingest)
         self._engine = engine
+        self.metrics: Metrics | None = None  # the service's counters (/metrics), when it runs
 
     def close(self) -> None:
         self.fetcher.close()
@@ -75,7 +78,10 @@ class App:
         brief = self.store.brief_by_cache_key(key)
         reused = brief is not None
         if brief is None:
+            started = time.perf_counter()
             brief = self.engine.summarise(doc)
+            if self.metrics is not None:
+                self.metrics.summarised(time.perf_counter() - started)
         brief.topics = self.topics_for(article)
         brief_id = self.store.save_brief(article.id, brief, key)
         brief.url, brief.published = article.url, article.published_at or article.fetched_at

@@ -26,12 +26,14 @@ from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy import update
 
 from briefing.config import Config, SourceConfig, secret
-from briefing.deliver.email import UnsubscribeSigner, send_due_digests, unsubscribe_app
+from briefing.deliver.email import UnsubscribeSigner, send_due_digests
+from briefing.deliver.email.unsubscribe import add_unsubscribe_routes
 from briefing.deliver.telegram import TelegramBot
 from briefing.errors import BriefingError
 from briefing.models import Brief
 from briefing.service.app import App
 from briefing.service.lease import SenderLease
+from briefing.service.metrics import Metrics, OpsState, add_ops_routes
 from briefing.service.scheduler import (
     build_scheduler,
     clear_next_runs,
@@ -78,13 +80,15 @@ class Service:
         self._engine = engine
         self._queued = QueuedEngine()
         self.app = App(config, engine=self._queued)  # type: ignore[arg-type]  # an Engine by duck typing
+        self.metrics = self.app.metrics = Metrics()
         self.worker: SummariserWorker | None = None
         self.lease = SenderLease(self.app.store, self.cfg.lease_seconds)
         self.scheduler = build_scheduler(self.cfg)
         self.rng = rng or random.Random()
         self.started_at = utcnow()
         self.stopping = asyncio.Event()
-        self._http: web.AppRunner | None = None  # serves the unsubscribe endpoint
+        self._http: web.AppRunner | None = None  # the web server: /healthz, /metrics, unsubscribe
+        self.http_port: int | None = None  # the port it listens on (service.http_port 0: any free one)
         # Built now, before the model loads: a missing token or unsubscribe secret is a
         # start-up error that should not take seconds to report, nor fail each job later.
         try:
@@ -260,20 +264,34 @@ class Service:
             self._on_demand -= 1
 
     async def _start_http(self) -> None:
-        """Serve the one-click unsubscribe endpoint of email digests (RFC 8058)."""
-        email = self.config.email
-        if self.signer is None:
+        """The one web server: ``/healthz`` and ``/metrics`` (``service.http_enabled``), and with
+        email the one-click unsubscribe endpoint of digests (RFC 8058)."""
+        if not self.cfg.http_enabled and self.signer is None:
             return
-        runner = web.AppRunner(unsubscribe_app(self.app.store, self.signer))
+        listen, port = self.config.http_address
+        web_app = web.Application(client_max_size=64 * 1024)
+        if self.signer is not None:
+            add_unsubscribe_routes(web_app, self.app.store, self.signer)
+        if self.cfg.http_enabled:
+            add_ops_routes(web_app, OpsState(
+                store=self.app.store, metrics=self.metrics, blocking=self.blocking,
+                active=lambda: self.lease.held, stopping=self.stopping.is_set,
+                summariser_queue=lambda: self.worker.pending if self.worker is not None else 0))
+        runner = web.AppRunner(web_app)
         await runner.setup()
+        what = "the unsubscribe endpoint" if self.signer is not None else "/healthz and /metrics"
         try:
-            await web.TCPSite(runner, email.http_listen, email.http_port).start()
+            site = web.TCPSite(runner, listen, port)
+            await site.start()
         except OSError as exc:
             await runner.cleanup()
-            raise BriefingError(f"cannot serve the unsubscribe endpoint on "
-                                f"{email.http_listen}:{email.http_port}: {exc.strerror or exc}") from None
+            raise BriefingError(f"cannot serve {what} on {listen}:{port}: {exc.strerror or exc}") from None
         self._http = runner
-        log.info("unsubscribe endpoint on http://%s:%d/", email.http_listen, email.http_port)
+        sockets = getattr(site._server, "sockets", None) or []  # noqa: SLF001 - the port actually bound
+        self.http_port = sockets[0].getsockname()[1] if sockets else port
+        log.info("web server on http://%s:%d/ (%s)", listen, self.http_port,
+                 ", ".join(p for p, on in (("/healthz", self.cfg.http_enabled), ("/metrics", self.cfg.http_enabled),
+                                           ("unsubscribe endpoint /unsubscribe", self.signer is not None)) if on))
 
     # -- jobs ----------------------------------------------------------------
 
@@ -377,6 +395,7 @@ class Service:
             self._reschedule(job_id, row.next_poll_at)  # polled meanwhile, e.g. by `briefing ingest`
             return None
         report = await self.blocking(self.app.ingester.poll, src)
+        self.metrics.poll(report)
         if report.added:
             log.info("source %s: %d new article(s)", src.name, report.added)
             self.kick("summarise")
@@ -395,6 +414,9 @@ class Service:
         batch, done = self.cfg.summarise_batch_size, 0
         while not self.stopping.is_set():
             report = await self.blocking(self.app.summarise_pending, limit=batch)
+            self.metrics.brief("written", report.done - report.reused)
+            self.metrics.brief("reused", report.reused)
+            self.metrics.brief("failed", len(report.failed))
             done += report.done
             if report.done + len(report.failed) < batch:
                 break

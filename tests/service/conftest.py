@@ -98,6 +98,9 @@ async def eventually(check: Callable[[], object], timeout: float = 10.0, what: s
 
 
 def write_config(path: Path, data: dict[str, Any]) -> Path:
+    # The service's web server on any free port, so tests (and two instances) never collide.
+    service = data.get("service", {})
+    data = {**data, "service": {"http_port": 0, **service}}
     path.write_text(yaml.safe_dump(data), encoding="utf-8")
     return path
 
