@@ -7,6 +7,7 @@ import pytest
 from briefing.config import Config
 from briefing.ingest import Fetcher, Ingester
 from briefing.ingest.dedup import canonical_url, fingerprint, similarity
+from briefing.ingest.update import NEAR_DUP_WINDOW
 from briefing.models import ArticleDraft
 from briefing.store import Store
 from tests.builders import article_text
@@ -49,3 +50,43 @@ def test_similarity_separates_copies_from_different_stories() -> None:
     a = article_text("the harbour strike", n=8)
     assert similarity(fingerprint(a), fingerprint(_republished(a))) >= 0.5
     assert similarity(fingerprint(a), fingerprint(article_text("a flood barrier", n=8))) < 0.1
+
+
+def test_the_lsh_index_decides_like_comparing_with_every_article(config: Config, sqlite_store: Store) -> None:
+    """Copies at every edit level, and unrelated stories: the index and the full scan agree on each."""
+    import random
+
+    from briefing.store.schema import utcnow
+
+    ing = Ingester(config, sqlite_store, Fetcher(config.ingest))
+    rng = random.Random(7)
+    originals = [article_text(f"story {i} about the {rng.choice(['port', 'tram', 'dam'])}", n=8) for i in range(60)]
+    for i, text in enumerate(originals):
+        assert ing.add(ArticleDraft(f"https://a.test/{i}", f"Story {i}", text)).status == "added"
+    pool = [(i, fp) for i, fp, _ in sqlite_store.fingerprints_after(0, utcnow() - NEAR_DUP_WINDOW)]
+    queries = []
+    for text in originals[:30]:
+        words = text.split()
+        for step in (4, 6, 10, 30):  # heavier to lighter copy-edits: similarities around the threshold
+            edited = list(words)
+            for k in range(0, len(edited), step):
+                edited[k] = "edited"
+            queries.append(" ".join(edited))
+    queries += [article_text(f"fresh story {i}", n=8) for i in range(20)]
+    found = 0
+    for text in queries:
+        fp = fingerprint(text)
+        expected = ing.near_duplicate_of(fp, candidates=pool)
+        assert ing.near_duplicate_of(fp) == expected
+        found += expected is not None
+    assert 30 <= found < len(queries) - 20  # both outcomes occur: the comparison means something
+
+
+def test_the_index_sees_articles_another_process_stored(config: Config, sqlite_store: Store) -> None:
+    mine = Ingester(config, sqlite_store, Fetcher(config.ingest))
+    other = Ingester(config, Store.open(str(sqlite_store.engine.url)), Fetcher(config.ingest))
+    assert mine.add(ArticleDraft("https://a.test/x", "X", article_text("the harbour", n=8))).status == "added"
+    text = article_text("the ferry strike", n=8)
+    assert other.add(ArticleDraft("https://b.test/y", "Y", text)).status == "added"
+    assert mine.add(ArticleDraft("https://c.test/z", "Z", _republished(text))).status == "near-duplicate"
+    other.store.close()

@@ -13,6 +13,8 @@ import re
 import struct
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
+import numpy as np
+
 NUM_PERM = 64
 SHINGLE = 5
 _MASK = (1 << 61) - 1  # Mersenne prime for the universal hash family
@@ -51,10 +53,41 @@ def _shingles(text: str) -> set[int]:
     return out
 
 
+_A = np.array([a for a, _ in _PERMS], dtype=np.uint64)[:, None]
+_B = np.array([b for _, b in _PERMS], dtype=np.uint64)[:, None]
+_P = np.uint64(_MASK)
+
+
+def _mod_p(x: np.ndarray) -> np.ndarray:
+    """x mod (2**61 - 1) for x < 2**64, by the Mersenne identity 2**61 = 1 (mod p)."""
+    x = (x & _P) + (x >> np.uint64(61))
+    return np.where(x >= _P, x - _P, x)
+
+
+def _mulmod(a: np.ndarray, s: np.ndarray) -> np.ndarray:
+    """(a * s) mod (2**61 - 1) for a, s < 2**61, exactly, in 64-bit lanes.
+
+    Split both into 31-bit halves; the cross terms are folded with 2**61 = 1 and 2**62 = 2, so no
+    partial product overflows 64 bits.
+    """
+    m31 = np.uint64((1 << 31) - 1)
+    a1, a0 = a >> np.uint64(31), a & m31
+    s1, s0 = s >> np.uint64(31), s & m31
+    mid = a1 * s0 + a0 * s1  # < 2**61
+    hi = (a1 * s1) << np.uint64(1)  # a1*s1*2**62 = 2*a1*s1 (mod p); < 2**61
+    mid_hi, mid_lo = mid >> np.uint64(30), mid & np.uint64((1 << 30) - 1)  # mid*2**31 = mid_hi + mid_lo*2**31
+    return _mod_p(_mod_p(hi + mid_hi + (mid_lo << np.uint64(31))) + _mod_p(a0 * s0))
+
+
 def fingerprint(text: str) -> list[int]:
-    """MinHash signature of ``text`` (``NUM_PERM`` integers)."""
-    shingles = _shingles(text)
-    return [min((a * s + b) % _MASK for s in shingles) for a, b in _PERMS]
+    """MinHash signature of ``text`` (``NUM_PERM`` integers): min over shingles of (a*s + b) mod p.
+
+    Vectorised with numpy over all permutations and shingles at once; the values are exactly
+    those of the plain-Python formula, so stored fingerprints stay comparable.
+    """
+    shingles = np.fromiter(_shingles(text), dtype=np.uint64)
+    hashed = _mod_p(_mulmod(_A, _mod_p(shingles)[None, :]) + _B)
+    return [int(v) for v in hashed.min(axis=1)]
 
 
 def similarity(a: list[int], b: list[int]) -> float:

@@ -12,6 +12,7 @@ import re
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from functools import cached_property
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TypeVar
@@ -32,6 +33,7 @@ from briefing.ingest.discover import discover_feed
 from briefing.ingest.feeds import FeedEntry, parse_feed
 from briefing.ingest.filters import SourceFilter
 from briefing.ingest.jsonfeed import looks_like_json_feed
+from briefing.ingest.lsh import NearDuplicateIndex
 from briefing.ingest.fetch import Fetcher, FetchResult
 from briefing.ingest.parallel import poll_concurrently
 from briefing.ingest.clean import clean_article
@@ -324,9 +326,17 @@ class Ingester:
             return AddResult("duplicate", None)
         return AddResult("near-duplicate" if original else "added", row.id)
 
+    @cached_property
+    def near_duplicates(self) -> NearDuplicateIndex:
+        """Originals of the last NEAR_DUP_WINDOW by LSH band (briefing/ingest/lsh.py)."""
+        return NearDuplicateIndex(self.store.fingerprints_after, NEAR_DUP_WINDOW)
+
     def near_duplicate_of(self, fp: list[int], candidates: Iterable[tuple[int, list[int]]] | None = None) -> int | None:
+        """The original ``fp`` nearly duplicates: through the LSH index, or among ``candidates``."""
         threshold = self.config.ingest.near_duplicate_threshold
-        pool = candidates if candidates is not None else self.store.recent_fingerprints(utcnow() - NEAR_DUP_WINDOW)
+        if candidates is None:
+            return self.near_duplicates.best_match(fp, threshold, utcnow())
+        pool = candidates
         best_id, best = None, 0.0
         for article_id, other in pool:
             score = similarity(fp, other)

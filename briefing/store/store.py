@@ -142,6 +142,15 @@ class Store:
                 Article.fetched_at >= since, Article.duplicate_of.is_(None))
             return [(i, fp) for i, fp in s.execute(q)]
 
+    def fingerprints_after(self, after_id: int, since: datetime) -> list[tuple[int, list[int], datetime]]:
+        """(id, fingerprint, fetched_at) of original articles with id > ``after_id`` fetched since
+        ``since``: what a near-duplicate index has not seen yet (a primary-key range)."""
+        with self.session() as s:
+            q = (select(Article.id, Article.fingerprint, Article.fetched_at)
+                 .where(Article.id > after_id, Article.fetched_at >= since, Article.duplicate_of.is_(None))
+                 .order_by(Article.id))
+            return [(i, fp or [], t) for i, fp, t in s.execute(q)]
+
     def add_article(self, draft: ArticleDraft, *, source_name: str | None, fingerprint: list[int],
                     duplicate_of: int | None = None, status: str | None = None) -> Article | None:
         """Insert an article; returns None when its URL or text is already stored (a race lost).
