@@ -150,3 +150,46 @@ def test_subscriptions_and_personal_data_deletion(store: Store) -> None:
     store.delete_subscriber(sub.id)
     assert store.subscriber_by_chat(42) is None and store.subscriptions(sub.id) == []
     assert store.delivery_counts() == {}
+
+
+def test_list_briefs_filters_orders_and_limits_in_the_database(store: Store) -> None:
+    topics = [["World", "economy"], ["sport"], ["worldwide"], ["world"], ["economy", "WORLD"]]
+    for n, t in enumerate(topics, start=1):
+        store.save_brief(add_article(store, n), brief(f"B{n}", t), f"k{n}")
+    assert [b.headline for _, b in store.list_briefs(topic="world")] == ["B5", "B4", "B1"]  # not "worldwide"
+    assert [b.headline for _, b in store.list_briefs(topic="World", limit=2)] == ["B5", "B4"]
+    assert [b.headline for _, b in store.list_briefs(topic="world", newest_first=False, limit=1)] == ["B1"]
+    assert [b.headline for _, b in store.list_briefs(limit=2)] == ["B5", "B4"]
+    assert store.list_briefs(topic="weather") == []
+
+
+def test_a_brief_is_queued_to_matching_chats_in_one_statement(store: Store) -> None:
+    def chat(n: int, kind: str, value: str) -> int:
+        sub = store.telegram_subscriber(1000 + n)
+        store.subscribe(sub.id, kind, value)
+        return sub.id
+
+    by_topic, by_source, by_keyword = chat(1, "topic", "World"), chat(2, "source", "Wire"), chat(3, "keyword", "putin")
+    chat(4, "topic", "sport")  # follows something else
+    gone = chat(5, "topic", "world")
+    store.deactivate_subscriber(gone, "blocked the bot")
+    with store.session() as s:  # an email-only reader: digests, not pushes
+        from briefing.store.schema import Subscriber
+        mail = Subscriber(email="r@example.org", email_verified=True)
+        s.add(mail)
+        s.flush()
+        mail_id = mail.id
+    store.subscribe(mail_id, "topic", "world")
+    both = chat(6, "topic", "world")
+    store.subscribe(both, "keyword", "putin")  # matches twice, queued once
+    b = store.save_brief(add_article(store, 1), brief("B", ["World"]), "k")
+    assert store.queue_matching_deliveries(b, topics=["world"], source="wire", keywords=["putin"]) == 4
+    assert store.queue_matching_deliveries(b, topics=["world"], source="wire", keywords=["putin"]) == 0
+    with store.session() as s:
+        from sqlalchemy import select
+
+        from briefing.store.schema import Delivery
+        rows = list(s.execute(select(Delivery.subscriber_id, Delivery.status, Delivery.channel)))
+    assert sorted(r[0] for r in rows) == sorted([by_topic, by_source, by_keyword, both])
+    assert {(r[1], r[2]) for r in rows} == {("pending", "telegram")}
+    assert store.subscription_values("keyword") == ["putin"]

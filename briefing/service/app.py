@@ -13,7 +13,7 @@ from briefing.errors import BriefingError
 from briefing.ingest import Fetcher, Ingester, PollReport
 from briefing.models import Brief
 from briefing.store import Store
-from briefing.service.matching import matching_subscribers
+from briefing.service.matching import queue_for_brief
 from briefing.service.metrics import Metrics
 from briefing.store.schema import Article
 from briefing.summarise import Document, Engine, build_engine, cache_key
@@ -97,10 +97,7 @@ class App:
         brief = self.store.get_brief(brief_id)
         if brief is None:
             return 0
-        subscriptions = self.store.all_subscriptions()
-        chats = self.store.chat_subscriber_ids(matching_subscribers(brief, subscriptions))
-        targets = [(sid, "telegram") for sid in sorted(chats)]
-        return self.store.queue_deliveries(brief_id, targets)
+        return queue_for_brief(self.store, brief_id, brief)
 
     def summarise_pending(self, *, limit: int = 1000,
                           progress: Callable[[Article], None] | None = None) -> SummariseReport:

@@ -6,6 +6,7 @@ import re
 from collections.abc import Iterable, Sequence
 
 from briefing.models import Brief
+from briefing.store import Store
 from briefing.store.schema import Subscription
 
 
@@ -15,6 +16,22 @@ def _has_keyword(brief: Brief, keyword: str) -> bool:
     return re.search(rf"(?<!\w){re.escape(keyword)}(?!\w)", haystack, re.IGNORECASE) is not None
 
 
+def keyword_hits(brief: Brief, keywords: Iterable[str]) -> list[str]:
+    """The keywords (as followed) that the brief mentions."""
+    return [k for k in keywords if _has_keyword(brief, k)]
+
+
+def queue_for_brief(store: Store, brief_id: int, brief: Brief) -> int:
+    """Queue a brief's Telegram deliveries, matched in the database (the SQL form of :func:`matches`).
+
+    Topics and sources are matched by the store in one statement; keywords need a whole-word
+    search of the brief, done here once per distinct keyword followed (not once per subscriber).
+    """
+    keywords = keyword_hits(brief, store.subscription_values("keyword"))
+    return store.queue_matching_deliveries(brief_id, topics=sorted({t.casefold() for t in brief.topics}),
+                                           source=(brief.source or "").casefold() or None, keywords=keywords)
+
+
 def matches(brief: Brief, subscription: Subscription) -> bool:
     value = subscription.value.casefold()
     if subscription.kind == "topic":
@@ -22,11 +39,6 @@ def matches(brief: Brief, subscription: Subscription) -> bool:
     if subscription.kind == "source":
         return (brief.source or "").casefold() == value
     return _has_keyword(brief, subscription.value)
-
-
-def matching_subscribers(brief: Brief, subscriptions: dict[int, list[Subscription]]) -> list[int]:
-    """Ids of subscribers with at least one subscription that matches the brief."""
-    return [sid for sid, subs in subscriptions.items() if any(matches(brief, sub) for sub in subs)]
 
 
 def filter_briefs(briefs: Iterable[tuple[int, Brief]], subs: Sequence[Subscription]) -> list[tuple[int, Brief]]:

@@ -6,7 +6,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 
-from sqlalchemy import Engine, func, select, update
+from sqlalchemy import ColumnElement, Engine, exists, func, literal, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
@@ -15,7 +15,16 @@ from sqlalchemy.orm import Session, sessionmaker
 from briefing.config import SourceConfig
 from briefing.models import Actor, ArticleDraft, Brief
 from briefing.store.db import make_engine, upgrade
-from briefing.store.schema import Article, BriefRow, Delivery, Source, Subscriber, Subscription, utcnow
+from briefing.store.schema import (
+    Article,
+    BriefRow,
+    Delivery,
+    Source,
+    Subscriber,
+    Subscription,
+    UTCDateTime,
+    utcnow,
+)
 
 SUBSCRIPTION_KINDS = ("topic", "source", "keyword")
 
@@ -243,19 +252,31 @@ class Store:
 
     def list_briefs(self, *, since: datetime | None = None, topic: str | None = None,
                     limit: int | None = None, newest_first: bool = True) -> list[tuple[int, Brief]]:
-        """(brief id, brief) pairs, optionally since a time and for one topic."""
+        """(brief id, brief) pairs, optionally since a time and for one topic (case-insensitive).
+
+        Filtering, ordering and the limit happen in SQL, so ``--limit 5`` reads five rows
+        whatever the size of the table.
+        """
         with self.session() as s:
             q = (select(BriefRow, Article, Source.name).join(Article, Article.id == BriefRow.article_id)
                  .outerjoin(Source, Source.id == Article.source_id))
             if since is not None:
                 q = q.where(BriefRow.created_at >= since)
-            order = BriefRow.id.desc() if newest_first else BriefRow.id
-            q = q.order_by(order)
-            out = [(row.id, _brief(row, art, src)) for row, art, src in s.execute(q)]
-        if topic:
-            t = topic.casefold()
-            out = [(i, b) for i, b in out if t in (x.casefold() for x in b.topics)]
-        return out[:limit] if limit else out
+            if topic:
+                q = q.where(self._has_topic(topic))
+            q = q.order_by(BriefRow.id.desc() if newest_first else BriefRow.id)
+            if limit:
+                q = q.limit(limit)
+            return [(row.id, _brief(row, art, src)) for row, art, src in s.execute(q)]
+
+    def _has_topic(self, topic: str) -> ColumnElement[bool]:
+        """``briefs.topics`` (a JSON list) holds ``topic``, compared case-insensitively, in SQL."""
+        wanted = topic.casefold()
+        if self.engine.dialect.name == "postgresql":
+            elements = func.json_array_elements_text(BriefRow.topics).table_valued("value").alias("t")
+        else:
+            elements = func.json_each(BriefRow.topics).table_valued("value").alias("t")
+        return exists(select(1).select_from(elements).where(func.lower(elements.c.value) == wanted))
 
     def count_briefs(self, since: datetime | None = None) -> int:
         with self.session() as s:
@@ -387,6 +408,40 @@ class Store:
             before = s.scalar(count) or 0
             s.execute(stmt, rows)
             return (s.scalar(count) or 0) - before
+
+    def subscription_values(self, kind: str) -> list[str]:
+        """The distinct values active subscribers follow as ``kind`` (e.g. every keyword once)."""
+        with self.session() as s:
+            q = (select(Subscription.value).distinct().join(Subscriber, Subscriber.id == Subscription.subscriber_id)
+                 .where(Subscription.kind == kind, Subscriber.active.is_(True)))
+            return list(s.scalars(q))
+
+    def queue_matching_deliveries(self, brief_id: int, *, topics: Sequence[str], source: str | None,
+                                  keywords: Sequence[str], channel: str = "telegram") -> int:
+        """Queue a pending delivery of a brief to every active subscriber with a Telegram chat who
+        follows one of its ``topics``, its ``source`` or one of the ``keywords`` it mentions
+        (all casefolded, as subscriptions are stored). One INSERT ... SELECT ... ON CONFLICT DO
+        NOTHING: matched and written in the database, idempotent like :meth:`queue_deliveries`.
+        Returns the number of new rows.
+        """
+        wanted = [(Subscription.kind == "topic") & Subscription.value.in_(list(topics)) if topics else None,
+                  (Subscription.kind == "source") & (Subscription.value == source) if source else None,
+                  (Subscription.kind == "keyword") & Subscription.value.in_(list(keywords)) if keywords else None]
+        conditions = [c for c in wanted if c is not None]
+        if not conditions:
+            return 0
+        matched = (select(Subscription.subscriber_id, literal(brief_id), literal(channel), literal("pending"),
+                          literal(0), literal(utcnow(), UTCDateTime()))
+                   .join(Subscriber, Subscriber.id == Subscription.subscriber_id)
+                   .where(Subscriber.active.is_(True), Subscriber.telegram_chat_id.is_not(None), or_(*conditions))
+                   .distinct())
+        insert = pg_insert if self.engine.dialect.name == "postgresql" else sqlite_insert
+        stmt = (insert(Delivery)
+                .from_select(["subscriber_id", "brief_id", "channel", "status", "attempts", "created_at"], matched)
+                .on_conflict_do_nothing(index_elements=["subscriber_id", "brief_id", "channel"])
+                .returning(Delivery.id))  # rowcount of INSERT ... SELECT is not reported on every driver
+        with self.session() as s:
+            return len(s.execute(stmt).all())
 
     def chat_subscriber_ids(self, subscriber_ids: Sequence[int]) -> set[int]:
         """Those of the given subscribers that have a Telegram chat."""
