@@ -90,3 +90,28 @@ def test_the_index_sees_articles_another_process_stored(config: Config, sqlite_s
     assert other.add(ArticleDraft("https://b.test/y", "Y", text)).status == "added"
     assert mine.add(ArticleDraft("https://c.test/z", "Z", _republished(text))).status == "near-duplicate"
     other.store.close()
+
+
+def test_the_index_forgets_articles_older_than_the_window_and_survives_rebuilds() -> None:
+    from datetime import datetime, timedelta, timezone
+
+    from briefing.ingest.lsh import NearDuplicateIndex
+
+    start = datetime(2026, 11, 1, tzinfo=timezone.utc)
+    texts = [article_text(f"story number {i}", n=6) for i in range(400)]
+    stored: list[tuple[int, list[int], datetime]] = []
+
+    def load(after: int, since: datetime) -> list[tuple[int, list[int], datetime]]:
+        return [r for r in stored if r[0] > after and r[2] >= since]
+
+    index = NearDuplicateIndex(load, timedelta(days=7))
+    stored.extend((i + 1, fingerprint(t), start + timedelta(hours=i)) for i, t in enumerate(texts[:100]))
+    assert index.best_match(fingerprint(_republished(texts[0])), 0.5, start + timedelta(days=1)) == 1  # bulk
+    for i, text in enumerate(texts[100:], start=100):  # one at a time: recent keys, then rebuilds
+        stored.append((i + 1, fingerprint(text), start + timedelta(hours=i)))
+        if i % 7 == 0:
+            assert index.best_match(fingerprint(_republished(text)), 0.5, start + timedelta(hours=i)) == i + 1
+    late = start + timedelta(hours=399)
+    assert index.best_match(fingerprint(_republished(texts[0])), 0.5, late) is None  # 16 days old: gone
+    assert index.best_match(fingerprint(_republished(texts[300])), 0.5, late) == 301
+    assert len(index) == sum(1 for r in stored if r[2] >= late - timedelta(days=7))
