@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 import os
 import re
+import shutil
 import subprocess
 import sys
 import sysconfig
@@ -70,6 +71,8 @@ def test_the_built_wheel_runs_the_demo_outside_the_repo(tmp_path: Path) -> None:
     files can only come from the wheel.
     """
     dist = tmp_path / "dist"
+    # setuptools builds in REPO/build (git-ignored): a stale copy of a removed module must not ship.
+    shutil.rmtree(REPO / "build", ignore_errors=True)
     build = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation",
                             "--quiet", "-w", str(dist), str(REPO)], capture_output=True, text=True,
                            timeout=300, cwd=tmp_path)
