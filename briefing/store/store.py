@@ -9,10 +9,11 @@ from datetime import datetime, timedelta
 from sqlalchemy import Engine, func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from briefing.config import SourceConfig
+from briefing.errors import StoreBusy
 from briefing.models import Actor, ArticleDraft, Brief
 from briefing.store.db import make_engine, upgrade
 from briefing.store.schema import Article, BriefRow, Delivery, Source, Subscriber, Subscription, utcnow
@@ -38,8 +39,17 @@ class Store:
 
     @contextmanager
     def session(self) -> Iterator[Session]:
-        with self._sessions() as session, session.begin():
-            yield session
+        """One transaction: committed at the end, rolled back on any error.
+
+        A locked or unreachable database (SQLite "database is locked" after the busy timeout, a
+        dropped PostgreSQL connection) is raised as :class:`StoreBusy`, which
+        :func:`briefing.errors.classify` reads as "retry later": nothing was written (issue 8).
+        """
+        try:
+            with self._sessions() as session, session.begin():
+                yield session
+        except OperationalError as exc:
+            raise StoreBusy(f"database busy or unreachable, try again later: {exc.orig or exc}") from exc
 
     # -- sources -----------------------------------------------------------
 
@@ -145,29 +155,34 @@ class Store:
     def add_article(self, draft: ArticleDraft, *, source_name: str | None, fingerprint: list[int],
                     duplicate_of: int | None = None) -> Article | None:
         """Insert an article; returns None when its URL or text is already stored (a race lost)."""
-        with self._sessions() as s:
-            try:
-                with s.begin():
-                    source_id = None
-                    if source_name:
-                        source_id = s.scalar(select(Source.id).where(Source.name == source_name))
-                    row = Article(
-                        source_id=source_id, url=draft.url, title=draft.title, text=draft.text,
-                        published_at=draft.published, content_hash=draft.content_hash,
-                        fingerprint=fingerprint,
-                        status="duplicate" if duplicate_of else "new", duplicate_of=duplicate_of)
-                    s.add(row)
-                return row
-            except IntegrityError:
-                return None
+        try:
+            with self.session() as s:
+                source_id = None
+                if source_name:
+                    source_id = s.scalar(select(Source.id).where(Source.name == source_name))
+                row = Article(
+                    source_id=source_id, url=draft.url, title=draft.title, text=draft.text,
+                    published_at=draft.published, content_hash=draft.content_hash,
+                    fingerprint=fingerprint,
+                    status="duplicate" if duplicate_of else "new", duplicate_of=duplicate_of)
+                s.add(row)
+            return row
+        except IntegrityError:
+            return None
 
     def get_article(self, article_id: int) -> Article | None:
         with self.session() as s:
             return s.get(Article, article_id)
 
     def pending_articles(self, limit: int = 100) -> list[Article]:
+        """Articles waiting for a brief, taken round-robin over sources (oldest first within each),
+        so one flooded source cannot delay every other source's briefs (issue 8)."""
         with self.session() as s:
-            q = select(Article).where(Article.status == "new").order_by(Article.id).limit(limit)
+            turn = (func.row_number().over(partition_by=Article.source_id, order_by=Article.id)
+                    .label("turn"))
+            ranked = select(Article.id, turn).where(Article.status == "new").subquery()
+            q = (select(Article).join(ranked, ranked.c.id == Article.id)
+                 .order_by(ranked.c.turn, Article.id).limit(limit))
             return list(s.scalars(q))
 
     def mark_article_failed(self, article_id: int, error: str) -> None:
@@ -195,8 +210,14 @@ class Store:
 
     # -- briefs ------------------------------------------------------------
 
-    def save_brief(self, article_id: int, brief: Brief, cache_key: str) -> int:
-        """Store (or replace) the brief of an article and mark the article summarised."""
+    def save_brief(self, article_id: int, brief: Brief, cache_key: str,
+                   deliver_to: Sequence[tuple[int, str]] = ()) -> int:
+        """Store (or replace) the brief of an article, mark the article summarised, and queue its
+        deliveries to ``deliver_to`` ((subscriber id, channel) pairs): all in ONE transaction.
+
+        The invariant of issue 8: an article is either not summarised, or summarised with all its
+        deliveries queued, whatever moment the process dies at or whatever the database says.
+        """
         with self.session() as s:
             row = s.scalar(select(BriefRow).where(BriefRow.article_id == article_id))
             values = dict(
@@ -214,7 +235,30 @@ class Store:
             if article is not None:
                 article.status, article.error = "summarised", None
             s.flush()
+            self._queue(s, row.id, deliver_to)
             return row.id
+
+    def brief_created_at(self, brief_id: int) -> datetime | None:
+        with self.session() as s:
+            return s.scalar(select(BriefRow.created_at).where(BriefRow.id == brief_id))
+
+    def source_name(self, source_id: int | None) -> str | None:
+        if source_id is None:
+            return None
+        with self.session() as s:
+            return s.scalar(select(Source.name).where(Source.id == source_id))
+
+    def briefs_without_deliveries(self, since: datetime) -> list[int]:
+        """Briefs written since ``since`` that have no delivery row at all (oldest first).
+
+        Before issue 8 a brief and its deliveries were two transactions; a crash between them left
+        such briefs. The service re-matches them at start-up (``App.heal_deliveries``).
+        """
+        with self.session() as s:
+            q = (select(BriefRow.id).where(BriefRow.created_at >= since,
+                                           ~select(Delivery.id).where(Delivery.brief_id == BriefRow.id).exists())
+                 .order_by(BriefRow.id))
+            return list(s.scalars(q))
 
     def brief_by_cache_key(self, cache_key: str) -> Brief | None:
         with self.session() as s:
@@ -321,13 +365,12 @@ class Store:
         if kind not in SUBSCRIPTION_KINDS:
             raise ValueError(f"subscription kind must be one of {SUBSCRIPTION_KINDS}, got {kind!r}")
         value = " ".join(value.split()).casefold()
-        with self._sessions() as s:
-            try:
-                with s.begin():
-                    s.add(Subscription(subscriber_id=subscriber_id, kind=kind, value=value))
-                return True
-            except IntegrityError:
-                return False
+        try:
+            with self.session() as s:
+                s.add(Subscription(subscriber_id=subscriber_id, kind=kind, value=value))
+            return True
+        except IntegrityError:
+            return False
 
     def unsubscribe(self, subscriber_id: int, kind: str | None, value: str) -> int:
         """Stop following; ``kind=None`` removes the value whatever its kind. Returns rows removed."""
@@ -345,11 +388,14 @@ class Store:
                 Subscription.kind, Subscription.value)
             return list(s.scalars(q))
 
-    def all_subscriptions(self) -> dict[int, list[Subscription]]:
-        """Subscriptions of active subscribers, by subscriber id."""
+    def all_subscriptions(self, created_before: datetime | None = None) -> dict[int, list[Subscription]]:
+        """Subscriptions of active subscribers, by subscriber id (only those made before
+        ``created_before``, if given)."""
         with self.session() as s:
             q = (select(Subscription).join(Subscriber, Subscriber.id == Subscription.subscriber_id)
                  .where(Subscriber.active.is_(True)))
+            if created_before is not None:
+                q = q.where(Subscription.created_at <= created_before)
             out: dict[int, list[Subscription]] = {}
             for sub in s.scalars(q):
                 out.setdefault(sub.subscriber_id, []).append(sub)
@@ -364,16 +410,19 @@ class Store:
         unique (subscriber, brief, channel) constraint makes it idempotent, so a restart that
         matches the same brief again queues nothing twice. Returns the number of new rows.
         """
+        with self.session() as s:
+            return self._queue(s, brief_id, targets)
+
+    def _queue(self, s: Session, brief_id: int, targets: Sequence[tuple[int, str]]) -> int:
         if not targets:
             return 0
         insert = pg_insert if self.engine.dialect.name == "postgresql" else sqlite_insert
         stmt = insert(Delivery).on_conflict_do_nothing(index_elements=["subscriber_id", "brief_id", "channel"])
         rows = [{"subscriber_id": sid, "brief_id": brief_id, "channel": channel} for sid, channel in targets]
         count = select(func.count(Delivery.id)).where(Delivery.brief_id == brief_id)
-        with self.session() as s:
-            before = s.scalar(count) or 0
-            s.execute(stmt, rows)
-            return (s.scalar(count) or 0) - before
+        before = s.scalar(count) or 0
+        s.execute(stmt, rows)
+        return (s.scalar(count) or 0) - before
 
     def chat_subscriber_ids(self, subscriber_ids: Sequence[int]) -> set[int]:
         """Those of the given subscribers that have a Telegram chat."""
@@ -410,6 +459,11 @@ class Store:
             row = s.get(Delivery, delivery_id)
             if row is not None:
                 row.status, row.sent_at, row.external_id, row.last_error = "sent", utcnow(), external_id, None
+
+    def record_delivery_parts(self, delivery_id: int, external_id: str) -> None:
+        """Record the message ids of the parts of a split message sent so far (issue 8, row 4)."""
+        with self.session() as s:
+            s.execute(update(Delivery).where(Delivery.id == delivery_id).values(external_id=external_id))
 
     def mark_delivery_retry(self, delivery_id: int, error: str, retry_at: datetime) -> None:
         with self.session() as s:

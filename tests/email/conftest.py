@@ -93,7 +93,7 @@ def email_config(tmp_path: Path, port: int, **email_overrides: object) -> Config
     cfg: dict[str, object] = {
         "enabled": True, "smtp_host": "127.0.0.1", "smtp_port": port, "security": "none",
         "from_address": "Briefing <briefing@news.example>", "timeout_seconds": 5,
-        "unsubscribe_base_url": "https://news.example", "retry_base_seconds": 60, "max_retries": 3,
+        "unsubscribe_base_url": "https://news.example", "retry_base_seconds": 60,
     }
     cfg.update(email_overrides)
     sources = [{"name": "Harbour Times", "kind": "folder", "path": "x", "topics": ["economy", "city"]},

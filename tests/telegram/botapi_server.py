@@ -49,6 +49,7 @@ class Failure:
     parameters: dict[str, Any] | None = None  # ResponseParameters: retry_after, migrate_to_chat_id
     chat_id: int | None = None  # None: any chat
     times: int = 1
+    after: int = 0  # let this many matching calls succeed first
 
 
 @dataclass
@@ -196,11 +197,13 @@ class BotAPIServer:
         return query_id
 
     def fail(self, method: str, status: int, description: str, *, retry_after: int | None = None,
-             parameters: dict[str, Any] | None = None, chat_id: int | None = None, times: int = 1) -> None:
-        """Answer the next ``times`` calls of ``method`` (to ``chat_id``, if given) with an error."""
+             parameters: dict[str, Any] | None = None, chat_id: int | None = None, times: int = 1,
+             after: int = 0) -> None:
+        """Answer the next ``times`` calls of ``method`` (to ``chat_id``, if given) with an error,
+        after letting ``after`` of them succeed."""
         if retry_after is not None:
             parameters = {**(parameters or {}), "retry_after": retry_after}
-        self.failures.setdefault(method, []).append(Failure(status, description, parameters, chat_id, times))
+        self.failures.setdefault(method, []).append(Failure(status, description, parameters, chat_id, times, after))
 
     def sent(self, chat_id: int | None = None, method: str = "sendMessage") -> list[Call]:
         """Successful calls of ``method`` (to ``chat_id``)."""
@@ -282,6 +285,9 @@ class BotAPIServer:
                 raise APIError(400, "Bad Request: chat not found")
         for failure in self.failures.get(method, []):
             if failure.times > 0 and (failure.chat_id is None or failure.chat_id == chat):
+                if failure.after > 0:
+                    failure.after -= 1
+                    continue
                 failure.times -= 1
                 raise APIError(failure.status, failure.description, failure.parameters)
 
