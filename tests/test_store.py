@@ -150,3 +150,18 @@ def test_subscriptions_and_personal_data_deletion(store: Store) -> None:
     store.delete_subscriber(sub.id)
     assert store.subscriber_by_chat(42) is None and store.subscriptions(sub.id) == []
     assert store.delivery_counts() == {}
+
+
+def test_concurrent_first_contact_from_one_chat_creates_one_subscriber(store: Store) -> None:
+    """Issue 8 row 7: /start and /subscribe from a new chat handled at once, in threads (the bot
+    runs updates concurrently and the store calls in a thread pool)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    chats = [5000 + i for i in range(40)]
+    with ThreadPoolExecutor(16) as pool:
+        rows = list(pool.map(lambda chat: store.telegram_subscriber(chat, display_name="Ann"), chats * 2))
+    assert len({(r.telegram_chat_id, r.id) for r in rows}) == 40  # one row per chat, both callers see it
+    with ThreadPoolExecutor(16) as pool:
+        added = list(pool.map(lambda r: store.subscribe(r.id, "topic", "harbour"), rows))
+    assert added.count(True) == 40
+    assert len(store.all_subscriptions()) == 40

@@ -299,16 +299,23 @@ class Store:
 
     def telegram_subscriber(self, chat_id: int, *, user_id: int | None = None,
                             display_name: str | None = None) -> Subscriber:
-        """The subscriber of a Telegram chat, created (or re-activated) on first contact."""
+        """The subscriber of a Telegram chat, created (or re-activated) on first contact.
+
+        An idempotent upsert (INSERT ... ON CONFLICT DO NOTHING, then update): two updates from a
+        new chat handled at once (/start and /subscribe back to back, or a replayed backlog) both
+        get the one row instead of one of them failing on the unique chat id (issue 8, row 7).
+        """
+        insert = pg_insert if self.engine.dialect.name == "postgresql" else sqlite_insert
         with self.session() as s:
+            s.execute(insert(Subscriber).values(
+                telegram_chat_id=chat_id, telegram_user_id=user_id, display_name=display_name, active=True,
+                email_verified=False, timezone="UTC", digest_telegram=False, created_at=utcnow(),
+            ).on_conflict_do_nothing(index_elements=["telegram_chat_id"]))
             row = s.scalar(select(Subscriber).where(Subscriber.telegram_chat_id == chat_id))
-            if row is None:
-                row = Subscriber(telegram_chat_id=chat_id, telegram_user_id=user_id, display_name=display_name)
-                s.add(row)
-            else:
-                row.active, row.deactivated_reason = True, None
-                row.display_name = display_name or row.display_name
-                row.telegram_user_id = user_id or row.telegram_user_id
+            assert row is not None
+            row.active, row.deactivated_reason = True, None
+            row.display_name = display_name or row.display_name
+            row.telegram_user_id = user_id or row.telegram_user_id
             s.flush()
             return row
 

@@ -153,3 +153,18 @@ async def test_a_failing_handler_is_logged_and_the_bot_keeps_running(
     assert "something went wrong" in await ask(botapi, CHAT, "/settings")
     monkeypatch.undo()
     assert "/subscribe" in await ask(botapi, CHAT, "/help")
+
+
+async def test_start_and_subscribe_from_40_new_chats_at_once_lose_nothing(bot: TelegramBot, botapi: BotAPIServer,
+                                                                          app: App) -> None:
+    """Issue 8 row 7: two updates from a new chat race on creating its subscriber."""
+    chats = [3000 + i for i in range(40)]
+    for chat in chats:
+        botapi.push_message(chat, "/start")
+        botapi.push_message(chat, "/subscribe harbour")
+    await botapi.wait_for("sendMessage", 80, timeout=60)
+    answers = botapi.texts()
+    assert not [a for a in answers if "went wrong" in a]
+    assert sum("Following topic harbour" in a or "already follow" in a for a in answers) == 40
+    subs = app.store.all_subscriptions()
+    assert sorted(app.store.get_subscriber(sid).telegram_chat_id for sid in subs) == chats  # type: ignore[union-attr]
