@@ -89,7 +89,7 @@ class Ingester:
 
         A run-time source (``/addsource``) is stored with kind ``adhoc``; it is polled as
         kind ``auto`` (feed or page, told apart by the response) and, since its URL came
-        from a chat, always through the SSRF-safe fetch.
+        from a chat, never with ``allow_private``.
         """
         configured = [s for s in self.config.sources if s.enabled]
         names = {s.name for s in self.config.sources}
@@ -167,23 +167,26 @@ class Ingester:
     def _poll_url(self, src: SourceConfig, report: PollReport) -> None:
         """Feed, page and auto sources: one conditional GET, then parse by kind."""
         url, local = self._location(src)
-        # A URL that came from a chat (run-time source) gets the same SSRF policy as /summary.
-        safe = self.config.source(src.name) is None
+        # One fetch policy (public addresses only) unless the operator opted this configured source
+        # in; a run-time source (/addsource) is never in the config, so never opted in.
+        configured = self.config.source(src.name)
+        private = configured is not None and configured.allow_private
         row = self.store.get_source(src.name)
         etag, last_modified = (row.etag, row.last_modified) if row else (None, None)
-        result = self.fetcher.fetch(url, etag=etag, last_modified=last_modified, allow_files=local, safe=safe)
+        result = self.fetcher.fetch(url, etag=etag, last_modified=last_modified, allow_files=local,
+                                    allow_private=private)
         if result.not_modified:
             report.not_modified = True
             self._success(src, etag, last_modified)
             return
         if src.kind == "feed" or (src.kind == "auto" and looks_like_feed(result)):
-            self._ingest_feed(src, result, report, local, safe)
+            self._ingest_feed(src, result, report, local, private)
         else:
             self._ingest_page(src, result, report)
         self._success(src, result.etag, result.last_modified)
 
     def _ingest_feed(self, src: SourceConfig, result: FetchResult, report: PollReport, local: bool,
-                     safe: bool) -> None:
+                     private: bool) -> None:
         entries = parse_feed(result.content, result.url)
         for entry in entries[: self.config.ingest.max_articles_per_poll]:
             report.found += 1
@@ -192,20 +195,21 @@ class Ingester:
                 report.duplicates += 1
                 continue
             try:
-                draft = self._entry_article(src, entry, link, local, safe)
+                draft = self._entry_article(src, entry, link, local, private)
                 self._record(self.add(draft), report)
             except BriefingError as exc:
                 report.skipped.append(f"{entry.url}: {exc}")
         self._note_skips(src, report)
 
     def _entry_article(self, src: SourceConfig, entry: FeedEntry, link: str, local: bool,
-                       safe: bool) -> ArticleDraft:
+                       private: bool) -> ArticleDraft:
         """Full text from the linked page; the feed's own summary when the page fails."""
         title, text, published = entry.title, "", entry.published
         page_error = ""
         if self.config.ingest.fetch_full_text:
             try:
-                page = self.fetcher.fetch(link, allow_files=local and link.startswith("file:"), safe=safe)
+                page = self.fetcher.fetch(link, allow_files=local and link.startswith("file:"),
+                                          allow_private=private)
                 page_title, text, page_published = self._page_text(page.content, page.url,
                                                                     page.headers.get("content-type"))
                 title = title or page_title

