@@ -64,6 +64,10 @@ class IngestConfig(_Section):
     max_articles_per_poll: int = Field(default=50, gt=0)
     min_article_chars: int = Field(default=200, ge=0)
     near_duplicate_threshold: float = Field(default=0.5, gt=0, le=1)
+    # Untrusted documents are parsed in a child process with these limits (issue 8): a parse that
+    # runs longer is killed, so a hostile feed or file cannot freeze the service.
+    parse_timeout_seconds: float = Field(default=20.0, gt=0)
+    parse_max_memory_mb: int = Field(default=1024, ge=256)
     fetch_full_text: bool = True
 
 

@@ -165,3 +165,13 @@ def test_concurrent_first_contact_from_one_chat_creates_one_subscriber(store: St
         added = list(pool.map(lambda r: store.subscribe(r.id, "topic", "harbour"), rows))
     assert added.count(True) == 40
     assert len(store.all_subscriptions()) == 40
+
+
+def test_pending_articles_take_turns_between_sources(store: Store) -> None:
+    """Issue 8: one flooded source must not delay every other source's briefs (round-robin)."""
+    store.sync_sources([SourceConfig(name="flood", kind="page", url="http://x.test/f"),
+                        SourceConfig(name="quiet", kind="page", url="http://x.test/q")])
+    flood = [add_article(store, n, "flood") for n in range(1, 21)]
+    quiet = [add_article(store, n, "quiet") for n in range(21, 23)]
+    first = [a.id for a in store.pending_articles(4)]
+    assert first == [flood[0], quiet[0], flood[1], quiet[1]]

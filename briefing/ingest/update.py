@@ -12,23 +12,16 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from pathlib import Path
 from urllib.parse import urlsplit
 
 from briefing.config import Config, SourceConfig
 from briefing.errors import Action, BriefingError, EmptyContentError, FetchError, ParseError, classify
 from briefing.ingest.dedup import canonical_url, fingerprint, similarity
-from briefing.ingest.extract import (
-    ARTICLE_SUFFIXES,
-    charset_of,
-    decode,
-    extract_html,
-    fragment_text,
-    read_article_file,
-)
-from briefing.ingest.feeds import FeedEntry, parse_feed
+from briefing.ingest.extract import ARTICLE_SUFFIXES, fragment_text
+from briefing.ingest.feeds import FeedEntry
 from briefing.ingest.fetch import Fetcher, FetchResult
 from briefing.ingest.clean import clean_article
+from briefing.ingest.sandbox import ParseSandbox
 from briefing.models import ArticleDraft
 from briefing.store import Store
 from briefing.store.schema import utcnow
@@ -55,6 +48,15 @@ def looks_like_feed(result: FetchResult) -> bool:
     return bool(_FEED_START.match(result.content[:2048]))
 
 
+def newest(entries: list[FeedEntry], n: int) -> list[FeedEntry]:
+    """The ``n`` newest entries by date, whatever order the feed lists them in (an oldest-first
+    feed longer than ``n`` must still yield its new items; issue 8). Undated entries keep their
+    document order after the dated ones; the result is newest first."""
+    order = sorted(range(len(entries)), key=lambda i: (entries[i].published is None,
+                                                       -(entries[i].published.timestamp() if entries[i].published else 0), i))
+    return [entries[i] for i in order[:n]]
+
+
 @dataclass
 class PollReport:
     source: str
@@ -77,10 +79,15 @@ class AddResult:
 
 
 class Ingester:
-    def __init__(self, config: Config, store: Store, fetcher: Fetcher) -> None:
+    def __init__(self, config: Config, store: Store, fetcher: Fetcher, parser: ParseSandbox | None = None) -> None:
         self.config = config
         self.store = store
         self.fetcher = fetcher
+        # Every untrusted document (feed, page, local file) is parsed in the sandbox's child process.
+        self.parser = parser or ParseSandbox(config.ingest.parse_timeout_seconds, config.ingest.parse_max_memory_mb)
+
+    def close(self) -> None:
+        self.parser.close()
 
     # -- sources -----------------------------------------------------------
 
@@ -149,15 +156,24 @@ class Ingester:
         folder = self.config.resolve(src.path or "")
         if not folder.is_dir():
             raise FetchError(f"{folder}: folder not found")
+        root = folder.resolve()
         for path in sorted(p for p in folder.iterdir() if p.suffix.lower() in ARTICLE_SUFFIXES and p.is_file()):
             report.found += 1
-            url = canonical_url(path.resolve().as_uri())
+            real = path.resolve()
+            if not real.is_relative_to(root):
+                # A symlink out of the watched folder (e.g. to /etc/passwd) is not an article of it.
+                report.skipped.append(f"{path.name}: links outside the folder ({real}); not read")
+                continue
+            url = canonical_url(real.as_uri())
             if self.store.seen_url(url):
                 report.duplicates += 1
                 continue
             try:
                 result = self.fetcher.fetch(url, allow_files=True)
-                title, text, published = read_article_file(path, result.content)
+                title, text, published = self.parser.run("file", real, result.content)
+                if len(text) < self.config.ingest.min_article_chars:
+                    raise EmptyContentError(f"not an article: only {len(text)} characters of text "
+                                            f"(ingest.min_article_chars is {self.config.ingest.min_article_chars})")
                 self._record(self.add(ArticleDraft(url, title, text, published, src.name)), report)
             except BriefingError as exc:
                 report.skipped.append(f"{path.name}: {exc}")
@@ -187,8 +203,8 @@ class Ingester:
 
     def _ingest_feed(self, src: SourceConfig, result: FetchResult, report: PollReport, local: bool,
                      private: bool) -> None:
-        entries = parse_feed(result.content, result.url)
-        for entry in entries[: self.config.ingest.max_articles_per_poll]:
+        entries: list[FeedEntry] = self.parser.run("feed", result.content, result.url)
+        for entry in newest(entries, self.config.ingest.max_articles_per_poll):
             report.found += 1
             link = canonical_url(entry.url)
             if self.store.seen_url(link):
@@ -225,11 +241,8 @@ class Ingester:
         title, text = clean_article(text, title)
         return ArticleDraft(link, title, text, published, src.name)
 
-    @staticmethod
-    def _page_text(data: bytes, url: str, content_type: str | None) -> tuple[str, str, datetime | None]:
-        if url.startswith("file:") and url.endswith((".txt", ".md")):
-            return read_article_file(Path(urlsplit(url).path), data)
-        return extract_html(decode(data, charset_of(content_type)), url)
+    def _page_text(self, data: bytes, url: str, content_type: str | None) -> tuple[str, str, datetime | None]:
+        return self.parser.run("page", data, url, content_type)  # type: ignore[no-any-return]
 
     def _ingest_page(self, src: SourceConfig, result: FetchResult, report: PollReport) -> None:
         url = result.url

@@ -40,6 +40,8 @@ class App:
         self._engine = engine
 
     def close(self) -> None:
+        if "ingester" in self.__dict__:  # built on first use (cached_property)
+            self.ingester.close()
         self.fetcher.close()
         self.store.close()
 

@@ -510,6 +510,12 @@ async def summary_command(req: CommandRequest) -> None:
 
 async def summarise_now(req: CommandRequest, url: str | None, doc: Any) -> None:
     """Answer at once, show "typing" while fetching and summarising, then edit in the brief."""
+    if url is not None:
+        try:  # a 100,000-character "URL" is neither fetched nor echoed back in 25 messages
+            cmd.check_url_length(url)
+        except cmd.UsageError as exc:
+            await req.reply(str(exc))
+            return
     if req.bot.config.summary_rate_per_hour == 0:
         await req.reply("Summaries of links and texts are turned off on this bot; /summary alone lists the "
                         "latest briefs.")
