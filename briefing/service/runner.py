@@ -66,6 +66,22 @@ def release_claimed_deliveries(store: Store, claimed_since: datetime) -> int:
         return res.rowcount or 0
 
 
+def reclaim_orphaned_deliveries(store: Store, before: datetime) -> int:
+    """Put deliveries left ``sending`` by an earlier holder of the lease back to ``pending``.
+
+    Called when this process takes the lease at start-up: the earlier holder's lease ran out, so
+    it died (SIGKILL, power) or stopped working; what it claimed would otherwise wait for the
+    store's ten-minute stale window. Parts it recorded as sent stay recorded, so only the
+    missing ones go out (issue 8); a part Telegram accepted in the last milliseconds before the
+    crash, before it was recorded, is the one way a message can arrive twice.
+    """
+    with store.session() as s:
+        res = s.execute(update(Delivery)
+                        .where(Delivery.status == "sending", Delivery.next_attempt_at < before)
+                        .values(status="pending", next_attempt_at=None))
+        return res.rowcount or 0
+
+
 class Service:
     """The running service. ``await run()`` until SIGINT/SIGTERM, or ``start()``/``stop()`` in tests."""
 
@@ -139,6 +155,9 @@ class Service:
         await self._start_worker()
         if await self.blocking(self.lease.hold):
             await self._heal()
+            n = await self.blocking(reclaim_orphaned_deliveries, store, self.started_at)
+            if n:
+                log.warning("took back %d delivery(ies) left 'sending' by a process that died", n)
             await self._start_bot()
         else:
             log.warning("another instance is running on this database: standing by until it stops")

@@ -229,8 +229,11 @@ class BotAPIServer:
 
     async def _calls(self, request: web.Request) -> web.Response:
         since = int(request.query.get("since", 0))
+        with_text = request.query.get("text") == "1"
         return _json({"calls": [{"method": c.method, "at": c.at, "status": c.status,
-                                 "chat_id": c.params.get("chat_id")} for c in self.calls[since:]]})
+                                 "chat_id": c.params.get("chat_id"),
+                                 **({"text": c.params.get("text")} if with_text else {})}
+                                for c in self.calls[since:]]})
 
     # -- protocol ------------------------------------------------------------
 
@@ -460,8 +463,9 @@ class ThreadedBotAPIServer:
         self._thread.join(5)
 
 
-async def _serve_forever() -> None:
+async def _serve_forever(delays: dict[str, float]) -> None:
     server = await BotAPIServer().start()
+    server.delays.update(delays)
     print(f"PORT {server.port}", flush=True)
     await asyncio.Event().wait()
 
@@ -469,4 +473,10 @@ async def _serve_forever() -> None:
 if __name__ == "__main__":
     # ``python -m tests.telegram.botapi_server``: the server in its own process (for the benchmark,
     # so that client and server do not share one interpreter); ``GET /_calls`` returns the record.
-    asyncio.run(_serve_forever())
+    # ``--delay sendMessage=0.02`` answers that method only after the delay (the soak benchmark).
+    import argparse
+
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--delay", action="append", default=[], metavar="METHOD=SECONDS")
+    options = parser.parse_args()
+    asyncio.run(_serve_forever({m: float(v) for m, v in (d.split("=", 1) for d in options.delay)}))
