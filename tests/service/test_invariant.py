@@ -155,3 +155,40 @@ async def test_start_up_queues_the_deliveries_of_a_brief_left_without_them(
         found = await eventually(lambda: svc.app.store.deliveries_for(sub.id), what="the healed delivery")
     assert [d.status for d in found] == ["pending"]  # type: ignore[union-attr]
     assert svc.app.store.deliveries_for(late.id) == []
+
+
+async def test_deliveries_left_sending_by_a_dead_process_go_out_at_the_next_start(
+        tmp_path: Path, news: NewsSite, engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A process SIGKILLed mid-drain leaves its claim 'sending', one part already recorded: the next
+    start sends only the rest, at once (not after the ten-minute stale window), never part 1 again."""
+    from briefing.store.schema import utcnow
+    from tests.telegram.botapi_server import TOKEN, BotAPIServer
+
+    monkeypatch.setenv("BRIEFING_TELEGRAM_TOKEN", TOKEN)
+    botapi = await BotAPIServer().start()
+    config = service_config(tmp_path, news, telegram={"enabled": True, "base_url": botapi.base_url,
+                                                      "per_chat_interval_seconds": 0})
+    store = Store.open(config.db_url)
+    store.sync_sources(config.sources)
+    sub = store.telegram_subscriber(CHATS[0])
+    store.subscribe(sub.id, "topic", "city")
+    article = store.add_article(ArticleDraft("https://news.example/long", "Long harbour story",
+                                             "The harbour board approved the plan. " * 10, None, "local-news"),
+                                source_name="local-news", fingerprint=[])
+    assert article is not None
+    summary = [f"Paragraph {i}: " + "the harbour board met again and discussed the plan. " * 12 for i in range(12)]
+    store.save_brief(article.id, Brief("Long harbour story", summary, [], engine="extractive", topics=["city"]),
+                     "k-long", [(sub.id, "telegram")])
+    [claimed] = store.claim_deliveries("telegram", now=utcnow())  # ... and the process dies here,
+    store.record_delivery_parts(claimed.id, "1")  # after Telegram accepted part 1
+    store.close()
+    svc = Service(config, engine=engine)
+    try:
+        async with running(svc):
+            await eventually(lambda: [d.status for d in svc.app.store.deliveries_for(sub.id)] == ["sent"],
+                             timeout=15, what="the orphaned delivery sent")
+    finally:
+        await botapi.stop()
+    texts = botapi.texts(CHATS[0])
+    assert texts and not any(t.startswith("Long harbour story") for t in texts)  # part 1 not again
+    assert "Paragraph 11" in texts[-1]
