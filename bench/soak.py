@@ -248,6 +248,9 @@ def main() -> int:
         with store.session() as s:
             briefs = s.scalar(select(func.count(BriefRow.id))) or 0
             articles = s.scalar(select(func.count(Article.id))) or 0
+            # Claimed by a process that was killed before it recorded the outcome, sent again later.
+            retaken = s.scalar(select(func.count(Delivery.id)).where(Delivery.attempts > 1)) or 0
+            digests_retaken = s.scalar(select(func.count(Digest.id)).where(Digest.attempts > 1)) or 0
         store.close()
         minutes = (time.monotonic() - started) / 60
         print()
@@ -258,6 +261,9 @@ def main() -> int:
         print(f"| Telegram (chat x brief) | {expected} | {received} | {lost} | {dupes} |")
         print(f"| email (address x digest) | {len(addresses)} | {sum(mails[a] for a in addresses)} | {mail_lost} | "
               f"{mail_dupes} |")
+        print(f"claims taken back from a killed process: {retaken} Telegram deliveries, "
+              f"{digests_retaken} digests (a duplicate needs the kill to land between the peer's "
+              "acceptance and our record of it)")
         if mail_dupes:
             print(f"email duplicates carry the same Message-ID: {same_id}")
         return 0 if (lost, dupes, mail_lost, left) == (0, 0, 0, 0) else 1
