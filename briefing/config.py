@@ -54,6 +54,10 @@ class SourceConfig(_Section):
             except re.error as exc:
                 raise ValueError(f"{p!r} is not a valid regular expression: {exc}") from None
         return patterns
+    # Fetch this source (and the item links and redirects of its feed) even from loopback,
+    # private or link-local addresses. Off by default: every URL the service fetches must be
+    # public unless an operator opts a source in here (issue 8).
+    allow_private: bool = False
 
     @model_validator(mode="after")
     def _location(self) -> "SourceConfig":
@@ -81,6 +85,10 @@ class IngestConfig(_Section):
     max_articles_per_poll: int = Field(default=50, gt=0)
     min_article_chars: int = Field(default=200, ge=0)
     near_duplicate_threshold: float = Field(default=0.5, gt=0, le=1)
+    # Untrusted documents are parsed in a child process with these limits (issue 8): a parse that
+    # runs longer is killed, so a hostile feed or file cannot freeze the service.
+    parse_timeout_seconds: float = Field(default=20.0, gt=0)
+    parse_max_memory_mb: int = Field(default=1024, ge=256)
     fetch_full_text: bool = True
 
 
@@ -128,6 +136,9 @@ class TelegramConfig(_Section):
     # Back-off after a transient send failure (network error, 5xx): base * 2**(attempt-1), capped.
     retry_base_seconds: float = Field(default=5.0, ge=0)
     retry_max_seconds: float = Field(default=900.0, ge=0)
+    # Transient failures (network, 5xx, 429) are retried for as long as the brief is this young:
+    # an outage of hours loses nothing; a brief older than this is no longer news (issue 8).
+    retry_max_age_hours: float = Field(default=24.0, gt=0)
 
 
 class EmailConfig(_Section):
@@ -139,7 +150,6 @@ class EmailConfig(_Section):
     password_env: str = "BRIEFING_SMTP_PASSWORD"
     from_address: str = "briefing@localhost"
     timeout_seconds: float = Field(default=30.0, gt=0)
-    max_retries: int = Field(default=5, ge=0)
     send_empty_digest: bool = False
     unsubscribe_base_url: str = "http://localhost:8080"
     unsubscribe_mailto: str | None = None
@@ -152,6 +162,8 @@ class EmailConfig(_Section):
     code_resend_seconds: float = Field(default=60.0, ge=0)
     retry_base_seconds: float = Field(default=60.0, gt=0)
     retry_max_seconds: float = Field(default=3600.0, gt=0)
+    # A digest failing transiently (4xx, connection) is retried until it is this old (issue 8).
+    retry_max_age_hours: float = Field(default=24.0, gt=0)
     # A digest whose local time passed more than this long ago (service down) is skipped for
     # that day; its briefs are not lost, they go into the next digest.
     catch_up_hours: float = Field(default=12.0, ge=0)

@@ -26,6 +26,11 @@ class StoreError(BriefingError, RuntimeError):
     """The database is unreachable or its schema cannot be upgraded."""
 
 
+class StoreBusy(StoreError):
+    """The database is locked or briefly unreachable (SQLite "database is locked", a dropped
+    PostgreSQL connection): the transaction was rolled back and trying later will work (issue 8)."""
+
+
 class FetchError(BriefingError, OSError):
     """A source could not be fetched. ``retryable`` says whether trying later may help."""
 
@@ -121,7 +126,7 @@ def classify(exc: BaseException) -> Action:
         return Action.RESEND_PLAIN
     if isinstance(exc, PermanentDeliveryError):
         return Action.SKIP_AND_RECORD
-    if isinstance(exc, (RateLimited, DeliveryError)):
+    if isinstance(exc, (RateLimited, DeliveryError, StoreBusy)):
         return Action.RETRY_LATER
     if isinstance(exc, FetchError):
         return Action.RETRY_LATER if exc.retryable else Action.SKIP_AND_RECORD

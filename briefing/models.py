@@ -30,6 +30,18 @@ def content_hash(text: str) -> str:
 
 
 @dataclass(frozen=True)
+class DeliveryMatch:
+    """Whom a brief goes to: subscribers following one of its topics, its source or a keyword it
+    mentions (all casefolded), through subscriptions made by ``subscribed_before`` when given."""
+
+    topics: tuple[str, ...] = ()
+    source: str | None = None
+    keywords: tuple[str, ...] = ()
+    subscribed_before: datetime | None = None
+    channel: str = "telegram"
+
+
+@dataclass(frozen=True)
 class Actor:
     name: str
     description: str  # who they are, e.g. "Russian President"

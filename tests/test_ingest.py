@@ -20,7 +20,8 @@ from tests.httpserver import LocalHTTPServer, Request, Response
 
 
 def feed_config(tmp_path: Path, server: LocalHTTPServer, *names: str, **ingest: object) -> Config:
-    sources = [{"name": n, "kind": "feed", "url": server.url(f"/{n}.xml"), "topics": ["news"]} for n in names]
+    sources = [{"name": n, "kind": "feed", "url": server.url(f"/{n}.xml"), "topics": ["news"],
+                "allow_private": True} for n in names]
     return make_config(tmp_path, sources=sources, ingest=ingest)
 
 
@@ -169,13 +170,13 @@ def test_fetcher_limits(http_server: LocalHTTPServer, config: Config) -> None:
     cfg = config.ingest.model_copy(update={"max_bytes": 1000, "timeout_seconds": 0.5, "max_redirects": 3})
     with Fetcher(cfg) as f:
         with pytest.raises(TooLargeError):
-            f.fetch(http_server.url("/big"))
+            f.fetch(http_server.url("/big"), allow_private=True)
         with pytest.raises(FetchTimeout):
-            f.fetch(http_server.url("/slow"))
+            f.fetch(http_server.url("/slow"), allow_private=True)
         with pytest.raises(Exception, match="more than 3 redirects"):
-            f.fetch(http_server.url("/loop"))
+            f.fetch(http_server.url("/loop"), allow_private=True)
         with pytest.raises(HTTPStatusError) as info:
-            f.fetch(http_server.url("/nothing"))
+            f.fetch(http_server.url("/nothing"), allow_private=True)
         assert info.value.status == 404 and not info.value.retryable
 
 
@@ -185,10 +186,10 @@ def test_per_host_politeness_spaces_requests(http_server: LocalHTTPServer, confi
     now = [100.0]
     cfg = config.ingest.model_copy(update={"per_host_delay_seconds": 2.0})
     with Fetcher(cfg, clock=lambda: now[0], sleep=slept.append) as f:
-        f.fetch(http_server.url("/a"))
-        f.fetch(http_server.url("/a"))
+        f.fetch(http_server.url("/a"), allow_private=True)
+        f.fetch(http_server.url("/a"), allow_private=True)
         now[0] += 5
-        f.fetch(http_server.url("/a"))
+        f.fetch(http_server.url("/a"), allow_private=True)
     assert slept == [2.0]
 
 
@@ -254,7 +255,8 @@ def test_page_source_with_conditional_get(tmp_path: Path, http_server: LocalHTTP
                                        "Content-Type": "text/html; charset=utf-8"})
 
     http_server.route("/story", handler)
-    cfg = make_config(tmp_path, sources=[{"name": "p", "kind": "page", "url": http_server.url("/story?utm_campaign=x")}])
+    cfg = make_config(tmp_path, sources=[{"name": "p", "kind": "page", "url": http_server.url("/story?utm_campaign=x"),
+                                                    "allow_private": True}])
     ing = ingester(cfg, sqlite_store)
     assert ing.poll_all(force=True)[0].added == 1
     assert ing.poll_all(force=True)[0].not_modified

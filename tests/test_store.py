@@ -11,7 +11,7 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect, text
 
 from briefing.config import SourceConfig
-from briefing.models import Actor, ArticleDraft, Brief
+from briefing.models import Actor, ArticleDraft, Brief, DeliveryMatch
 from briefing.store import Store
 from briefing.store.db import _alembic_config, current_revision, head_revision, make_engine, upgrade
 from briefing.store.schema import Base
@@ -183,8 +183,9 @@ def test_a_brief_is_queued_to_matching_chats_in_one_statement(store: Store) -> N
     both = chat(6, "topic", "world")
     store.subscribe(both, "keyword", "putin")  # matches twice, queued once
     b = store.save_brief(add_article(store, 1), brief("B", ["World"]), "k")
-    assert store.queue_matching_deliveries(b, topics=["world"], source="wire", keywords=["putin"]) == 4
-    assert store.queue_matching_deliveries(b, topics=["world"], source="wire", keywords=["putin"]) == 0
+    match = DeliveryMatch(topics=("world",), source="wire", keywords=("putin",))
+    assert store.queue_matching_deliveries(b, match) == 4
+    assert store.queue_matching_deliveries(b, match) == 0
     with store.session() as s:
         from sqlalchemy import select
 
@@ -193,3 +194,26 @@ def test_a_brief_is_queued_to_matching_chats_in_one_statement(store: Store) -> N
     assert sorted(r[0] for r in rows) == sorted([by_topic, by_source, by_keyword, both])
     assert {(r[1], r[2]) for r in rows} == {("pending", "telegram")}
     assert store.subscription_values("keyword") == ["putin"]
+def test_concurrent_first_contact_from_one_chat_creates_one_subscriber(store: Store) -> None:
+    """Issue 8 row 7: /start and /subscribe from a new chat handled at once, in threads (the bot
+    runs updates concurrently and the store calls in a thread pool)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    chats = [5000 + i for i in range(40)]
+    with ThreadPoolExecutor(16) as pool:
+        rows = list(pool.map(lambda chat: store.telegram_subscriber(chat, display_name="Ann"), chats * 2))
+    assert len({(r.telegram_chat_id, r.id) for r in rows}) == 40  # one row per chat, both callers see it
+    with ThreadPoolExecutor(16) as pool:
+        added = list(pool.map(lambda r: store.subscribe(r.id, "topic", "harbour"), rows))
+    assert added.count(True) == 40
+    assert len(store.all_subscriptions()) == 40
+
+
+def test_pending_articles_take_turns_between_sources(store: Store) -> None:
+    """Issue 8: one flooded source must not delay every other source's briefs (round-robin)."""
+    store.sync_sources([SourceConfig(name="flood", kind="page", url="http://x.test/f"),
+                        SourceConfig(name="quiet", kind="page", url="http://x.test/q")])
+    flood = [add_article(store, n, "flood") for n in range(1, 21)]
+    quiet = [add_article(store, n, "quiet") for n in range(21, 23)]
+    first = [a.id for a in store.pending_articles(4)]
+    assert first == [flood[0], quiet[0], flood[1], quiet[1]]

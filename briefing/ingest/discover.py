@@ -51,17 +51,17 @@ def discover_feed(page: str, page_url: str) -> str | None:
     return urljoin(urljoin(page_url, finder.base or ""), finder.found[0][1])
 
 
-def feed_location(fetcher: "Fetcher", url: str, *, safe: bool = True) -> tuple[str, bool]:
+def feed_location(fetcher: "Fetcher", url: str, *, allow_private: bool = False) -> tuple[str, bool]:
     """(URL to poll, whether it was discovered) for a URL an admin gives (``/addsource``).
 
     A feed is polled as given; an HTML page that names a feed is replaced by that feed (checked
-    with the same ``safe`` policy); any other page is polled as a page. Fetch errors propagate.
+    with the same fetch policy); any other page is polled as a page. Fetch errors propagate.
     """
     from briefing.errors import ParseError
     from briefing.ingest.extract import charset_of, decode
     from briefing.ingest.update import looks_like_feed  # update imports this module
 
-    result = fetcher.fetch(url, safe=safe)
+    result = fetcher.fetch(url, allow_private=allow_private)
     if looks_like_feed(result):
         return url, False
     try:
@@ -70,6 +70,6 @@ def feed_location(fetcher: "Fetcher", url: str, *, safe: bool = True) -> tuple[s
         return url, False
     if found is None:
         return url, False
-    if looks_like_feed(fetcher.fetch(found, safe=safe)):
+    if looks_like_feed(fetcher.fetch(found, allow_private=allow_private)):
         return found, True
     return url, False

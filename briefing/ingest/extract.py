@@ -63,14 +63,28 @@ def _parse_date(value: object) -> datetime | None:
     return dt if dt.tzinfo else dt.replace(tzinfo=timezone.utc)
 
 
+# Front matter holds a title and a date: a few hundred bytes. Anything much larger is not ours to parse.
+MAX_FRONT_MATTER = 16_384
+
+
 def _front_matter(text: str) -> tuple[dict[str, object], str]:
+    """YAML front matter of a .md/.txt file, read without alias expansion (issue 8, row 2).
+
+    ``yaml.safe_load`` expands aliases: 2.5 KB of nested ``&a [*b, *b, ...]`` becomes billions of
+    nodes while holding the GIL. Anchors and aliases are refused before anything is built, and the
+    block is size-limited; a refused block is treated as text-without-front-matter.
+    """
     if not text.startswith("---\n"):
         return {}, text
     end = text.find("\n---", 4)
-    if end < 0:
+    if end < 0 or end > MAX_FRONT_MATTER:
         return {}, text
+    block = text[4:end]
     try:
-        meta = yaml.safe_load(text[4:end]) or {}
+        for event in yaml.parse(block, Loader=yaml.SafeLoader):
+            if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
+                return {}, text[end + 4:].lstrip("\n")  # hostile or exotic: keep the body, drop the block
+        meta = yaml.safe_load(block) or {}
     except yaml.YAMLError:
         return {}, text
     return (meta if isinstance(meta, dict) else {}), text[end + 4:].lstrip("\n")

@@ -4,10 +4,14 @@
 - a time limit, a byte cap enforced while streaming (a huge page never lands in memory),
   a redirect limit, a descriptive User-Agent;
 - per-host politeness: at most one request per ``per_host_delay_seconds`` per host;
-- for URLs that users send (``safe=True``): only http(s), and every address the host
-  resolves to, on every redirect hop, must be public. The connection is pinned to the
-  checked address (Host header and TLS SNI keep the name), so a DNS answer that
-  changes between check and connect (rebinding) cannot reach an internal address.
+- ONE fetch policy for every URL fetched on anyone's behalf (feeds, their item links, pages,
+  redirects, ``/addsource``, ``/summary``; issue 8 row 5): only http(s), no credentials in
+  the URL, and every address the host resolves to, on every redirect hop, must be public.
+  The connection is pinned to the checked address (Host header and TLS SNI keep the name),
+  so a DNS answer that changes between check and connect (rebinding) cannot reach an
+  internal address. Numeric hosts in any spelling (``2130706433``, ``0x7f.1``, ``[::ffff:127.0.0.1]``)
+  are resolved and judged like names. Only a source the operator configured with
+  ``allow_private: true`` may reach loopback, private and link-local addresses.
 """
 
 from __future__ import annotations
@@ -49,6 +53,13 @@ def _split(url: str) -> SplitResult:
         return parts
     except ValueError:
         raise BlockedURLError(f"{url}: not a valid URL") from None
+
+
+def _no_credentials(url: str, parts: SplitResult) -> None:
+    """A URL with user:password@ is refused: we never send credentials found in a link, and
+    ``http://public.example@127.0.0.1/`` is a classic way to disguise the real host."""
+    if parts.username is not None or parts.password is not None or "@" in parts.netloc:
+        raise BlockedURLError(f"{url}: URLs with credentials (user@host) are not fetched")
 
 
 def is_public_ip(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
@@ -123,15 +134,21 @@ class Fetcher:
     # -- public ------------------------------------------------------------
 
     def fetch(self, url: str, *, etag: str | None = None, last_modified: str | None = None,
-              safe: bool = False, allow_files: bool = False) -> FetchResult:
-        """Fetch ``url``; ``safe`` applies the SSRF policy, ``allow_files`` permits file:// URLs."""
-        scheme = _split(url).scheme.lower()
+              allow_private: bool = False, allow_files: bool = False) -> FetchResult:
+        """Fetch ``url`` under the fetch policy (module docstring).
+
+        ``allow_private`` lifts the public-address rule (a source configured with
+        ``allow_private: true``); ``allow_files`` permits file:// URLs (configured local sources).
+        """
+        parts = _split(url)
+        scheme = parts.scheme.lower()
         if scheme == "file" or (not scheme and allow_files):
             if not allow_files:
                 raise BlockedURLError(f"{url}: local files are not allowed here")
             return self._read_file(url)
         if scheme not in ("http", "https"):
             raise BlockedURLError(f"{url}: only http and https links can be fetched")
+        _no_credentials(url, parts)
         headers: dict[str, str] = {}
         if etag:
             headers["If-None-Match"] = etag
@@ -139,11 +156,13 @@ class Fetcher:
             headers["If-Modified-Since"] = last_modified
         current = url
         for _hop in range(self.cfg.max_redirects + 1):
-            response = self._request(current, headers, safe)
+            response = self._request(current, headers, allow_private)
             if response.status_code in (301, 302, 303, 307, 308) and "location" in response.headers:
                 current = urljoin(current, response.headers["location"])
-                if _split(current).scheme.lower() not in ("http", "https"):
+                hop = _split(current)
+                if hop.scheme.lower() not in ("http", "https"):
                     raise BlockedURLError(f"{url}: redirected to a non-http(s) URL")
+                _no_credentials(current, hop)
                 continue
             return self._finish(current, response)
         raise TooManyRedirects(f"{url}: more than {self.cfg.max_redirects} redirects")
@@ -160,7 +179,7 @@ class Fetcher:
         if wait:
             self._sleep(wait)
 
-    def _pin(self, url: str) -> tuple[str, dict[str, str], dict[str, str]]:
+    def _pin(self, url: str, allow_private: bool) -> tuple[str, dict[str, str], dict[str, str]]:
         """Check the host's addresses and return a URL that connects to a checked one."""
         parts = urlsplit(url)
         host = parts.hostname or ""
@@ -172,7 +191,7 @@ class Fetcher:
             raise FetchError(f"cannot resolve host {host!r}")
         for addr in addresses:
             ip = ipaddress.ip_address(addr.split("%")[0])
-            if not self._ip_allowed(ip):
+            if not allow_private and not self._ip_allowed(ip):
                 raise BlockedURLError(f"{url}: {host} resolves to a non-public address ({ip})")
         ip_text = addresses[0]
         netloc_host = f"[{ip_text}]" if ":" in ip_text else ip_text
@@ -181,11 +200,9 @@ class Fetcher:
         extensions = {"sni_hostname": host} if parts.scheme == "https" else {}
         return pinned, {"Host": host_header}, extensions
 
-    def _request(self, url: str, headers: dict[str, str], safe: bool) -> httpx.Response:
-        target, extra, extensions = (url, {}, {})
+    def _request(self, url: str, headers: dict[str, str], allow_private: bool) -> httpx.Response:
         host = _split(url).hostname or ""
-        if safe:
-            target, extra, extensions = self._pin(url)
+        target, extra, extensions = self._pin(url, allow_private)
         self._polite_wait(host)
         try:
             request = self._client.build_request("GET", target, headers={**headers, **extra},

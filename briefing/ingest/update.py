@@ -14,29 +14,22 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
 from datetime import datetime, timedelta
-from pathlib import Path
 from typing import TypeVar
 from urllib.parse import urlsplit
 
 from briefing.config import Config, SourceConfig
 from briefing.errors import Action, BriefingError, EmptyContentError, FetchError, ParseError, classify
 from briefing.ingest.dedup import canonical_url, fingerprint, similarity
-from briefing.ingest.extract import (
-    ARTICLE_SUFFIXES,
-    charset_of,
-    decode,
-    extract_html,
-    fragment_text,
-    read_article_file,
-)
+from briefing.ingest.extract import ARTICLE_SUFFIXES, charset_of, decode, fragment_text
 from briefing.ingest.discover import discover_feed
-from briefing.ingest.feeds import FeedEntry, parse_feed
+from briefing.ingest.feeds import FeedEntry
 from briefing.ingest.filters import SourceFilter
 from briefing.ingest.jsonfeed import looks_like_json_feed
 from briefing.ingest.lsh import NearDuplicateIndex
 from briefing.ingest.fetch import Fetcher, FetchResult
 from briefing.ingest.parallel import poll_concurrently
 from briefing.ingest.clean import clean_article
+from briefing.ingest.sandbox import ParseSandbox
 from briefing.models import ArticleDraft
 from briefing.store import Store
 from briefing.store.schema import utcnow
@@ -64,6 +57,15 @@ def looks_like_feed(result: FetchResult) -> bool:
     return bool(_FEED_START.match(result.content[:2048]))
 
 
+def newest(entries: list[FeedEntry], n: int) -> list[FeedEntry]:
+    """The ``n`` newest entries by date, whatever order the feed lists them in (an oldest-first
+    feed longer than ``n`` must still yield its new items; issue 8). Undated entries keep their
+    document order after the dated ones; the result is newest first."""
+    order = sorted(range(len(entries)), key=lambda i: (entries[i].published is None,
+                                                       -(entries[i].published.timestamp() if entries[i].published else 0), i))
+    return [entries[i] for i in order[:n]]
+
+
 @dataclass
 class PollReport:
     source: str
@@ -87,7 +89,7 @@ class AddResult:
 
 
 class Ingester:
-    def __init__(self, config: Config, store: Store, fetcher: Fetcher) -> None:
+    def __init__(self, config: Config, store: Store, fetcher: Fetcher, parser: ParseSandbox | None = None) -> None:
         self.config = config
         self.store = store
         self.fetcher = fetcher
@@ -95,6 +97,11 @@ class Ingester:
         self.item_progress: Callable[[int, int], None] | None = None
         # Sources are polled in parallel; the duplicate check and insert of one article at a time.
         self._add_lock = threading.Lock()
+        # Every untrusted document (feed, page, local file) is parsed in the sandbox's child process.
+        self.parser = parser or ParseSandbox(config.ingest.parse_timeout_seconds, config.ingest.parse_max_memory_mb)
+
+    def close(self) -> None:
+        self.parser.close()
 
     # -- sources -----------------------------------------------------------
 
@@ -103,7 +110,7 @@ class Ingester:
 
         A run-time source (``/addsource``) is stored with kind ``adhoc``; it is polled as
         kind ``auto`` (feed or page, told apart by the response) and, since its URL came
-        from a chat, always through the SSRF-safe fetch.
+        from a chat, never with ``allow_private``.
         """
         configured = [s for s in self.config.sources if s.enabled]
         names = {s.name for s in self.config.sources}
@@ -174,16 +181,25 @@ class Ingester:
         folder = self.config.resolve(src.path or "")
         if not folder.is_dir():
             raise FetchError(f"{folder}: folder not found")
+        root = folder.resolve()
         paths = sorted(p for p in folder.iterdir() if p.suffix.lower() in ARTICLE_SUFFIXES and p.is_file())
         for path in self._counted(paths):
             report.found += 1
-            url = canonical_url(path.resolve().as_uri())
+            real = path.resolve()
+            if not real.is_relative_to(root):
+                # A symlink out of the watched folder (e.g. to /etc/passwd) is not an article of it.
+                report.skipped.append(f"{path.name}: links outside the folder ({real}); not read")
+                continue
+            url = canonical_url(real.as_uri())
             if self.store.seen_url(url):
                 report.duplicates += 1
                 continue
             try:
                 result = self.fetcher.fetch(url, allow_files=True)
-                title, text, published = read_article_file(path, result.content)
+                title, text, published = self.parser.run("file", real, result.content)
+                if len(text) < self.config.ingest.min_article_chars:
+                    raise EmptyContentError(f"not an article: only {len(text)} characters of text "
+                                            f"(ingest.min_article_chars is {self.config.ingest.min_article_chars})")
                 self._record(self.add(ArticleDraft(url, title, text, published, src.name)), report)
             except BriefingError as exc:
                 report.skipped.append(f"{path.name}: {exc}")
@@ -193,28 +209,31 @@ class Ingester:
     def _poll_url(self, src: SourceConfig, report: PollReport) -> None:
         """Feed, page and auto sources: one conditional GET, then parse by kind."""
         url, local = self._location(src)
-        # A URL that came from a chat (run-time source) gets the same SSRF policy as /summary.
-        safe = self.config.source(src.name) is None
+        # One fetch policy (public addresses only) unless the operator opted this configured source
+        # in; a run-time source (/addsource) is never in the config, so never opted in.
+        configured = self.config.source(src.name)
+        private = configured is not None and configured.allow_private
         row = self.store.get_source(src.name)
         etag, last_modified = (row.etag, row.last_modified) if row else (None, None)
-        result = self.fetcher.fetch(url, etag=etag, last_modified=last_modified, allow_files=local, safe=safe)
+        result = self.fetcher.fetch(url, etag=etag, last_modified=last_modified, allow_files=local,
+                                    allow_private=private)
         if result.not_modified:
             report.not_modified = True
             self._success(src, etag, last_modified)
             return
         if src.kind == "feed" or (src.kind == "auto" and looks_like_feed(result)):
-            self._ingest_feed(src, result, report, local, safe)
-        elif src.kind == "auto" and (feed := self._discovered_feed(result, local, safe)) is not None:
+            self._ingest_feed(src, result, report, local, private)
+        elif src.kind == "auto" and (feed := self._discovered_feed(result, local, private)) is not None:
             # A home page naming its feed: read the feed. No validators are kept, since they would
             # belong to the feed but be sent to the page on the next poll.
-            self._ingest_feed(src, feed, report, local, safe)
+            self._ingest_feed(src, feed, report, local, private)
             self._success(src)
             return
         else:
             self._ingest_page(src, result, report)
         self._success(src, result.etag, result.last_modified)
 
-    def _discovered_feed(self, page: FetchResult, local: bool, safe: bool) -> FetchResult | None:
+    def _discovered_feed(self, page: FetchResult, local: bool, private: bool) -> FetchResult | None:
         """The feed an HTML page links to with ``<link rel="alternate">``, fetched; None if none."""
         if "html" not in page.content_type and not page.content[:1024].lstrip().lower().startswith(b"<!doctype html"):
             return None
@@ -226,32 +245,33 @@ class Ingester:
         if feed_url is None or canonical_url(feed_url) == canonical_url(page.url):
             return None
         log.info("%s: reading its feed %s", page.url, feed_url)
-        return self.fetcher.fetch(feed_url, allow_files=local and feed_url.startswith("file:"), safe=safe)
+        return self.fetcher.fetch(feed_url, allow_files=local and feed_url.startswith("file:"), allow_private=private)
 
     def _ingest_feed(self, src: SourceConfig, result: FetchResult, report: PollReport, local: bool,
-                     safe: bool) -> None:
-        entries = parse_feed(result.content, result.url)[: self.config.ingest.max_articles_per_poll]
-        for entry in self._counted(entries):
+                     private: bool) -> None:
+        entries: list[FeedEntry] = self.parser.run("feed", result.content, result.url)
+        for entry in self._counted(newest(entries, self.config.ingest.max_articles_per_poll)):
             report.found += 1
             link = canonical_url(entry.url)
             if self.store.seen_url(link):
                 report.duplicates += 1
                 continue
             try:
-                draft = self._entry_article(src, entry, link, local, safe)
+                draft = self._entry_article(src, entry, link, local, private)
                 self._record(self.add(draft), report)
             except BriefingError as exc:
                 report.skipped.append(f"{entry.url}: {exc}")
         self._note_skips(src, report)
 
     def _entry_article(self, src: SourceConfig, entry: FeedEntry, link: str, local: bool,
-                       safe: bool) -> ArticleDraft:
+                       private: bool) -> ArticleDraft:
         """Full text from the linked page; the feed's own summary when the page fails."""
         title, text, published = entry.title, "", entry.published
         page_error = ""
         if self.config.ingest.fetch_full_text:
             try:
-                page = self.fetcher.fetch(link, allow_files=local and link.startswith("file:"), safe=safe)
+                page = self.fetcher.fetch(link, allow_files=local and link.startswith("file:"),
+                                          allow_private=private)
                 page_title, text, page_published = self._page_text(page.content, page.url,
                                                                     page.headers.get("content-type"))
                 title = title or page_title
@@ -267,11 +287,8 @@ class Ingester:
         title, text = clean_article(text, title)
         return ArticleDraft(link, title, text, published, src.name)
 
-    @staticmethod
-    def _page_text(data: bytes, url: str, content_type: str | None) -> tuple[str, str, datetime | None]:
-        if url.startswith("file:") and url.endswith((".txt", ".md")):
-            return read_article_file(Path(urlsplit(url).path), data)
-        return extract_html(decode(data, charset_of(content_type)), url)
+    def _page_text(self, data: bytes, url: str, content_type: str | None) -> tuple[str, str, datetime | None]:
+        return self.parser.run("page", data, url, content_type)  # type: ignore[no-any-return]
 
     def _ingest_page(self, src: SourceConfig, result: FetchResult, report: PollReport) -> None:
         url = result.url

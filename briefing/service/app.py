@@ -6,16 +6,17 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from functools import cached_property
 
 from briefing.config import Config
-from briefing.errors import BriefingError
+from briefing.errors import Action, BriefingError, classify
 from briefing.ingest import Fetcher, Ingester, PollReport
 from briefing.models import Brief
 from briefing.store import Store
-from briefing.service.matching import queue_for_brief
+from briefing.service.matching import delivery_match
 from briefing.service.metrics import Metrics
-from briefing.store.schema import Article
+from briefing.store.schema import Article, utcnow
 from briefing.summarise import Document, Engine, build_engine, cache_key
 
 log = logging.getLogger(__name__)
@@ -27,6 +28,7 @@ class SummariseReport:
     reused: int = 0
     failed: list[str] = field(default_factory=list)
     brief_ids: list[int] = field(default_factory=list)
+    retry_later: str | None = None  # the store was busy: stopped early, nothing lost
 
 
 class App:
@@ -41,6 +43,8 @@ class App:
         self.metrics: Metrics | None = None  # the service's counters (/metrics), when it runs
 
     def close(self) -> None:
+        if "ingester" in self.__dict__:  # built on first use (cached_property)
+            self.ingester.close()
         self.fetcher.close()
         self.store.close()
 
@@ -72,7 +76,11 @@ class App:
         return self.store.source_topics(article.source_id) if article.source_id is not None else []
 
     def summarise_article(self, article: Article) -> tuple[int, Brief, bool]:
-        """Brief one stored article; a brief for the same text, model and version is reused."""
+        """Brief one stored article; a brief for the same text, model and version is reused.
+
+        The brief and its deliveries are written in one transaction (issue 8): a crash at any
+        moment leaves the article either pending (it is summarised again) or fully queued.
+        """
         doc = Document(title=article.title, text=article.text)
         key = cache_key(self.engine, doc)
         brief = self.store.brief_by_cache_key(key)
@@ -83,21 +91,27 @@ class App:
             if self.metrics is not None:
                 self.metrics.summarised(time.perf_counter() - started)
         brief.topics = self.topics_for(article)
-        brief_id = self.store.save_brief(article.id, brief, key)
+        brief.source = self.store.source_name(article.source_id)
         brief.url, brief.published = article.url, article.published_at or article.fetched_at
-        self.queue_deliveries(brief_id)
+        brief_id = self.store.save_brief(article.id, brief, key, delivery_match(self.store, brief))
         return brief_id, brief, reused
 
-    def queue_deliveries(self, brief_id: int) -> int:
-        """Record a pending delivery for every subscriber the brief matches, before any send.
-
-        Telegram deliveries are pushed as they come; email subscribers get briefs in their
-        daily digest instead, so only the Telegram channel is queued per brief.
-        """
+    def queue_deliveries(self, brief_id: int, subscribed_before: datetime | None = None) -> int:
+        """Record a pending delivery for every subscriber the brief matches, before any send."""
         brief = self.store.get_brief(brief_id)
         if brief is None:
             return 0
-        return queue_for_brief(self.store, brief_id, brief)
+        return self.store.queue_matching_deliveries(brief_id, delivery_match(self.store, brief, subscribed_before))
+
+    def heal_deliveries(self, max_age: timedelta) -> int:
+        """Queue the deliveries of recent briefs that have none (left by a version that wrote a brief
+        and its deliveries in two transactions); only to subscriptions older than the brief, so a
+        subscriber never gets yesterday's news for a subscription made today. Returns rows queued."""
+        queued = 0
+        for brief_id in self.store.briefs_without_deliveries(utcnow() - max_age):
+            created = self.store.brief_created_at(brief_id)
+            queued += self.queue_deliveries(brief_id, subscribed_before=created)
+        return queued
 
     def summarise_pending(self, *, limit: int = 1000,
                           progress: Callable[[Article], None] | None = None) -> SummariseReport:
@@ -109,6 +123,12 @@ class App:
                 report.done += 1
                 report.reused += reused
             except BriefingError as exc:
+                if classify(exc) is Action.RETRY_LATER:
+                    # The database is busy: nothing was written, the article stays pending and the
+                    # next run takes it again. Not the article's fault, so not marked failed.
+                    report.retry_later = str(exc)
+                    log.warning("summarising paused: %s", exc)
+                    break
                 # Skip and record: the article is marked failed with the reason, others carry on.
                 self.store.mark_article_failed(article.id, str(exc))
                 report.failed.append(f"{article.title[:60]}: {exc}")

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
+from datetime import datetime
 
-from briefing.models import Brief
+from briefing.models import Brief, DeliveryMatch
 from briefing.store import Store
 from briefing.store.schema import Subscription
 
@@ -21,15 +22,16 @@ def keyword_hits(brief: Brief, keywords: Iterable[str]) -> list[str]:
     return [k for k in keywords if _has_keyword(brief, k)]
 
 
-def queue_for_brief(store: Store, brief_id: int, brief: Brief) -> int:
-    """Queue a brief's Telegram deliveries, matched in the database (the SQL form of :func:`matches`).
+def delivery_match(store: Store, brief: Brief, subscribed_before: datetime | None = None) -> DeliveryMatch:
+    """Whom a brief goes to, for the store to match in SQL (the SQL form of :func:`matches`).
 
     Topics and sources are matched by the store in one statement; keywords need a whole-word
     search of the brief, done here once per distinct keyword followed (not once per subscriber).
     """
-    keywords = keyword_hits(brief, store.subscription_values("keyword"))
-    return store.queue_matching_deliveries(brief_id, topics=sorted({t.casefold() for t in brief.topics}),
-                                           source=(brief.source or "").casefold() or None, keywords=keywords)
+    return DeliveryMatch(topics=tuple(sorted({t.casefold() for t in brief.topics})),
+                         source=(brief.source or "").casefold() or None,
+                         keywords=tuple(keyword_hits(brief, store.subscription_values("keyword"))),
+                         subscribed_before=subscribed_before)
 
 
 def matches(brief: Brief, subscription: Subscription) -> bool:

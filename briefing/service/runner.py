@@ -68,6 +68,22 @@ def release_claimed_deliveries(store: Store, claimed_since: datetime) -> int:
         return res.rowcount or 0
 
 
+def reclaim_orphaned_deliveries(store: Store, before: datetime) -> int:
+    """Put deliveries left ``sending`` by an earlier holder of the lease back to ``pending``.
+
+    Called when this process takes the lease at start-up: the earlier holder's lease ran out, so
+    it died (SIGKILL, power) or stopped working; what it claimed would otherwise wait for the
+    store's ten-minute stale window. Parts it recorded as sent stay recorded, so only the
+    missing ones go out (issue 8); a part Telegram accepted in the last milliseconds before the
+    crash, before it was recorded, is the one way a message can arrive twice.
+    """
+    with store.session() as s:
+        res = s.execute(update(Delivery)
+                        .where(Delivery.status == "sending", Delivery.next_attempt_at < before)
+                        .values(status="pending", next_attempt_at=None))
+        return res.rowcount or 0
+
+
 class Service:
     """The running service. ``await run()`` until SIGINT/SIGTERM, or ``start()``/``stop()`` in tests."""
 
@@ -142,6 +158,10 @@ class Service:
         await self._start_http()  # before the model loads: a port in use is reported at once
         await self._start_worker()
         if await self.blocking(self.lease.hold):
+            await self._heal()
+            n = await self.blocking(reclaim_orphaned_deliveries, store, self.started_at)
+            if n:
+                log.warning("took back %d delivery(ies) left 'sending' by a process that died", n)
             await self._start_bot()
         else:
             log.warning("another instance is running on this database: standing by until it stops")
@@ -411,19 +431,20 @@ class Service:
 
     async def summarise(self) -> str | None:
         """Brief pending articles in small batches, so a shutdown waits for one batch at most."""
-        batch, done = self.cfg.summarise_batch_size, 0
+        batch, done, busy = self.cfg.summarise_batch_size, 0, None
         while not self.stopping.is_set():
             report = await self.blocking(self.app.summarise_pending, limit=batch)
             self.metrics.brief("written", report.done - report.reused)
             self.metrics.brief("reused", report.reused)
             self.metrics.brief("failed", len(report.failed))
             done += report.done
-            if report.done + len(report.failed) < batch:
+            busy = report.retry_later  # the database is busy: try again at the next run
+            if busy or report.done + len(report.failed) < batch:
                 break
         if done:
             log.info("wrote %d brief(s)", done)
             self.kick("deliver")
-        return None
+        return busy
 
     async def deliver(self) -> str | None:
         """Send pending Telegram deliveries; the bot records each outcome and its retry time."""
@@ -456,9 +477,22 @@ class Service:
         was = self.lease.held
         held = await self.blocking(self.lease.hold)
         if held and not was:
+            await self._heal()
             await self._resync_polls()
             await self._try_start_bot()
         return held
+
+    async def _heal(self) -> None:
+        """Queue the deliveries of recent briefs that have none (issue 8): left by an older version
+        that wrote a brief and its deliveries in two transactions and died in between."""
+        try:
+            n = await self.blocking(self.app.heal_deliveries,
+                                    timedelta(hours=self.config.telegram.retry_max_age_hours))
+        except BriefingError as exc:  # a busy database: the next start or takeover tries again
+            log.warning("could not check for briefs without deliveries: %s", exc)
+            return
+        if n:
+            log.warning("queued %d delivery(ies) of brief(s) that had none (left by an interrupted run)", n)
 
     async def keep_lease(self) -> str | None:
         if await self.active() and not self._bot_started:

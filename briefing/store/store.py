@@ -9,11 +9,12 @@ from datetime import datetime, timedelta
 from sqlalchemy import ColumnElement, Engine, exists, func, literal, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from briefing.config import SourceConfig
-from briefing.models import Actor, ArticleDraft, Brief
+from briefing.errors import StoreBusy
+from briefing.models import Actor, ArticleDraft, Brief, DeliveryMatch
 from briefing.store.db import make_engine, upgrade
 from briefing.store.schema import (
     Article,
@@ -47,8 +48,17 @@ class Store:
 
     @contextmanager
     def session(self) -> Iterator[Session]:
-        with self._sessions() as session, session.begin():
-            yield session
+        """One transaction: committed at the end, rolled back on any error.
+
+        A locked or unreachable database (SQLite "database is locked" after the busy timeout, a
+        dropped PostgreSQL connection) is raised as :class:`StoreBusy`, which
+        :func:`briefing.errors.classify` reads as "retry later": nothing was written (issue 8).
+        """
+        try:
+            with self._sessions() as session, session.begin():
+                yield session
+        except OperationalError as exc:
+            raise StoreBusy(f"database busy or unreachable, try again later: {exc.orig or exc}") from exc
 
     # -- sources -----------------------------------------------------------
 
@@ -167,29 +177,34 @@ class Store:
         ``status`` defaults to ``new`` (``duplicate`` with ``duplicate_of``); ``filtered`` keeps
         an article a source's filters left out, so it is neither fetched again nor summarised.
         """
-        with self._sessions() as s:
-            try:
-                with s.begin():
-                    source_id = None
-                    if source_name:
-                        source_id = s.scalar(select(Source.id).where(Source.name == source_name))
-                    row = Article(
-                        source_id=source_id, url=draft.url, title=draft.title, text=draft.text,
-                        published_at=draft.published, content_hash=draft.content_hash,
-                        fingerprint=fingerprint,
-                        status=status or ("duplicate" if duplicate_of else "new"), duplicate_of=duplicate_of)
-                    s.add(row)
-                return row
-            except IntegrityError:
-                return None
+        try:
+            with self.session() as s:
+                source_id = None
+                if source_name:
+                    source_id = s.scalar(select(Source.id).where(Source.name == source_name))
+                row = Article(
+                    source_id=source_id, url=draft.url, title=draft.title, text=draft.text,
+                    published_at=draft.published, content_hash=draft.content_hash,
+                    fingerprint=fingerprint,
+                    status=status or ("duplicate" if duplicate_of else "new"), duplicate_of=duplicate_of)
+                s.add(row)
+            return row
+        except IntegrityError:
+            return None
 
     def get_article(self, article_id: int) -> Article | None:
         with self.session() as s:
             return s.get(Article, article_id)
 
     def pending_articles(self, limit: int = 100) -> list[Article]:
+        """Articles waiting for a brief, taken round-robin over sources (oldest first within each),
+        so one flooded source cannot delay every other source's briefs (issue 8)."""
         with self.session() as s:
-            q = select(Article).where(Article.status == "new").order_by(Article.id).limit(limit)
+            turn = (func.row_number().over(partition_by=Article.source_id, order_by=Article.id)
+                    .label("turn"))
+            ranked = select(Article.id, turn).where(Article.status == "new").subquery()
+            q = (select(Article).join(ranked, ranked.c.id == Article.id)
+                 .order_by(ranked.c.turn, Article.id).limit(limit))
             return list(s.scalars(q))
 
     def mark_article_failed(self, article_id: int, error: str) -> None:
@@ -217,8 +232,14 @@ class Store:
 
     # -- briefs ------------------------------------------------------------
 
-    def save_brief(self, article_id: int, brief: Brief, cache_key: str) -> int:
-        """Store (or replace) the brief of an article and mark the article summarised."""
+    def save_brief(self, article_id: int, brief: Brief, cache_key: str,
+                   deliver_to: DeliveryMatch | None = None) -> int:
+        """Store (or replace) the brief of an article, mark the article summarised, and queue its
+        deliveries to the subscribers ``deliver_to`` matches: all in ONE transaction.
+
+        The invariant of issue 8: an article is either not summarised, or summarised with all its
+        deliveries queued, whatever moment the process dies at or whatever the database says.
+        """
         with self.session() as s:
             row = s.scalar(select(BriefRow).where(BriefRow.article_id == article_id))
             values = dict(
@@ -236,7 +257,31 @@ class Store:
             if article is not None:
                 article.status, article.error = "summarised", None
             s.flush()
+            if deliver_to is not None:
+                self._queue_matching(s, row.id, deliver_to)
             return row.id
+
+    def brief_created_at(self, brief_id: int) -> datetime | None:
+        with self.session() as s:
+            return s.scalar(select(BriefRow.created_at).where(BriefRow.id == brief_id))
+
+    def source_name(self, source_id: int | None) -> str | None:
+        if source_id is None:
+            return None
+        with self.session() as s:
+            return s.scalar(select(Source.name).where(Source.id == source_id))
+
+    def briefs_without_deliveries(self, since: datetime) -> list[int]:
+        """Briefs written since ``since`` that have no delivery row at all (oldest first).
+
+        Before issue 8 a brief and its deliveries were two transactions; a crash between them left
+        such briefs. The service re-matches them at start-up (``App.heal_deliveries``).
+        """
+        with self.session() as s:
+            q = (select(BriefRow.id).where(BriefRow.created_at >= since,
+                                           ~select(Delivery.id).where(Delivery.brief_id == BriefRow.id).exists())
+                 .order_by(BriefRow.id))
+            return list(s.scalars(q))
 
     def brief_by_cache_key(self, cache_key: str) -> Brief | None:
         with self.session() as s:
@@ -289,16 +334,23 @@ class Store:
 
     def telegram_subscriber(self, chat_id: int, *, user_id: int | None = None,
                             display_name: str | None = None) -> Subscriber:
-        """The subscriber of a Telegram chat, created (or re-activated) on first contact."""
+        """The subscriber of a Telegram chat, created (or re-activated) on first contact.
+
+        An idempotent upsert (INSERT ... ON CONFLICT DO NOTHING, then update): two updates from a
+        new chat handled at once (/start and /subscribe back to back, or a replayed backlog) both
+        get the one row instead of one of them failing on the unique chat id (issue 8, row 7).
+        """
+        insert = pg_insert if self.engine.dialect.name == "postgresql" else sqlite_insert
         with self.session() as s:
+            s.execute(insert(Subscriber).values(
+                telegram_chat_id=chat_id, telegram_user_id=user_id, display_name=display_name, active=True,
+                email_verified=False, timezone="UTC", digest_telegram=False, created_at=utcnow(),
+            ).on_conflict_do_nothing(index_elements=["telegram_chat_id"]))
             row = s.scalar(select(Subscriber).where(Subscriber.telegram_chat_id == chat_id))
-            if row is None:
-                row = Subscriber(telegram_chat_id=chat_id, telegram_user_id=user_id, display_name=display_name)
-                s.add(row)
-            else:
-                row.active, row.deactivated_reason = True, None
-                row.display_name = display_name or row.display_name
-                row.telegram_user_id = user_id or row.telegram_user_id
+            assert row is not None
+            row.active, row.deactivated_reason = True, None
+            row.display_name = display_name or row.display_name
+            row.telegram_user_id = user_id or row.telegram_user_id
             s.flush()
             return row
 
@@ -355,13 +407,12 @@ class Store:
         if kind not in SUBSCRIPTION_KINDS:
             raise ValueError(f"subscription kind must be one of {SUBSCRIPTION_KINDS}, got {kind!r}")
         value = " ".join(value.split()).casefold()
-        with self._sessions() as s:
-            try:
-                with s.begin():
-                    s.add(Subscription(subscriber_id=subscriber_id, kind=kind, value=value))
-                return True
-            except IntegrityError:
-                return False
+        try:
+            with self.session() as s:
+                s.add(Subscription(subscriber_id=subscriber_id, kind=kind, value=value))
+            return True
+        except IntegrityError:
+            return False
 
     def unsubscribe(self, subscriber_id: int, kind: str | None, value: str) -> int:
         """Stop following; ``kind=None`` removes the value whatever its kind. Returns rows removed."""
@@ -379,11 +430,14 @@ class Store:
                 Subscription.kind, Subscription.value)
             return list(s.scalars(q))
 
-    def all_subscriptions(self) -> dict[int, list[Subscription]]:
-        """Subscriptions of active subscribers, by subscriber id."""
+    def all_subscriptions(self, created_before: datetime | None = None) -> dict[int, list[Subscription]]:
+        """Subscriptions of active subscribers, by subscriber id (only those made before
+        ``created_before``, if given)."""
         with self.session() as s:
             q = (select(Subscription).join(Subscriber, Subscriber.id == Subscription.subscriber_id)
                  .where(Subscriber.active.is_(True)))
+            if created_before is not None:
+                q = q.where(Subscription.created_at <= created_before)
             out: dict[int, list[Subscription]] = {}
             for sub in s.scalars(q):
                 out.setdefault(sub.subscriber_id, []).append(sub)
@@ -398,16 +452,19 @@ class Store:
         unique (subscriber, brief, channel) constraint makes it idempotent, so a restart that
         matches the same brief again queues nothing twice. Returns the number of new rows.
         """
+        with self.session() as s:
+            return self._queue(s, brief_id, targets)
+
+    def _queue(self, s: Session, brief_id: int, targets: Sequence[tuple[int, str]]) -> int:
         if not targets:
             return 0
         insert = pg_insert if self.engine.dialect.name == "postgresql" else sqlite_insert
         stmt = insert(Delivery).on_conflict_do_nothing(index_elements=["subscriber_id", "brief_id", "channel"])
         rows = [{"subscriber_id": sid, "brief_id": brief_id, "channel": channel} for sid, channel in targets]
         count = select(func.count(Delivery.id)).where(Delivery.brief_id == brief_id)
-        with self.session() as s:
-            before = s.scalar(count) or 0
-            s.execute(stmt, rows)
-            return (s.scalar(count) or 0) - before
+        before = s.scalar(count) or 0
+        s.execute(stmt, rows)
+        return (s.scalar(count) or 0) - before
 
     def subscription_values(self, kind: str) -> list[str]:
         """The distinct values active subscribers follow as ``kind`` (e.g. every keyword once)."""
@@ -416,32 +473,40 @@ class Store:
                  .where(Subscription.kind == kind, Subscriber.active.is_(True)))
             return list(s.scalars(q))
 
-    def queue_matching_deliveries(self, brief_id: int, *, topics: Sequence[str], source: str | None,
-                                  keywords: Sequence[str], channel: str = "telegram") -> int:
-        """Queue a pending delivery of a brief to every active subscriber with a Telegram chat who
-        follows one of its ``topics``, its ``source`` or one of the ``keywords`` it mentions
-        (all casefolded, as subscriptions are stored). One INSERT ... SELECT ... ON CONFLICT DO
-        NOTHING: matched and written in the database, idempotent like :meth:`queue_deliveries`.
-        Returns the number of new rows.
+    def queue_matching_deliveries(self, brief_id: int, match: DeliveryMatch) -> int:
+        """Queue a pending delivery of a brief to every subscriber ``match`` selects; see
+        :meth:`_queue_matching`. Idempotent like :meth:`queue_deliveries`. Returns new rows."""
+        with self.session() as s:
+            return self._queue_matching(s, brief_id, match)
+
+    def _queue_matching(self, s: Session, brief_id: int, match: DeliveryMatch) -> int:
+        """Queue a pending delivery to every active subscriber with a Telegram chat who follows one
+        of ``match.topics``, its ``source`` or one of the ``keywords`` the brief mentions (all
+        casefolded, as subscriptions are stored), through subscriptions made no later than
+        ``match.subscribed_before`` when given. One INSERT ... SELECT ... ON CONFLICT DO NOTHING:
+        matched and written in the database, in the caller's transaction (issues 8 and 13).
         """
-        wanted = [(Subscription.kind == "topic") & Subscription.value.in_(list(topics)) if topics else None,
-                  (Subscription.kind == "source") & (Subscription.value == source) if source else None,
-                  (Subscription.kind == "keyword") & Subscription.value.in_(list(keywords)) if keywords else None]
+        wanted = [(Subscription.kind == "topic") & Subscription.value.in_(list(match.topics)) if match.topics else None,
+                  (Subscription.kind == "source") & (Subscription.value == match.source) if match.source else None,
+                  (Subscription.kind == "keyword") & Subscription.value.in_(list(match.keywords))
+                  if match.keywords else None]
         conditions = [c for c in wanted if c is not None]
         if not conditions:
             return 0
-        matched = (select(Subscription.subscriber_id, literal(brief_id), literal(channel), literal("pending"),
+        where = [Subscriber.active.is_(True), Subscriber.telegram_chat_id.is_not(None), or_(*conditions)]
+        if match.subscribed_before is not None:
+            where.append(Subscription.created_at <= match.subscribed_before)
+        matched = (select(Subscription.subscriber_id, literal(brief_id), literal(match.channel), literal("pending"),
                           literal(0), literal(utcnow(), UTCDateTime()))
                    .join(Subscriber, Subscriber.id == Subscription.subscriber_id)
-                   .where(Subscriber.active.is_(True), Subscriber.telegram_chat_id.is_not(None), or_(*conditions))
+                   .where(*where)
                    .distinct())
         insert = pg_insert if self.engine.dialect.name == "postgresql" else sqlite_insert
         stmt = (insert(Delivery)
                 .from_select(["subscriber_id", "brief_id", "channel", "status", "attempts", "created_at"], matched)
                 .on_conflict_do_nothing(index_elements=["subscriber_id", "brief_id", "channel"])
                 .returning(Delivery.id))  # rowcount of INSERT ... SELECT is not reported on every driver
-        with self.session() as s:
-            return len(s.execute(stmt).all())
+        return len(s.execute(stmt).all())
 
     def chat_subscriber_ids(self, subscriber_ids: Sequence[int]) -> set[int]:
         """Those of the given subscribers that have a Telegram chat."""
@@ -478,6 +543,11 @@ class Store:
             row = s.get(Delivery, delivery_id)
             if row is not None:
                 row.status, row.sent_at, row.external_id, row.last_error = "sent", utcnow(), external_id, None
+
+    def record_delivery_parts(self, delivery_id: int, external_id: str) -> None:
+        """Record the message ids of the parts of a split message sent so far (issue 8, row 4)."""
+        with self.session() as s:
+            s.execute(update(Delivery).where(Delivery.id == delivery_id).values(external_id=external_id))
 
     def mark_delivery_retry(self, delivery_id: int, error: str, retry_at: datetime) -> None:
         with self.session() as s:

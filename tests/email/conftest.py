@@ -38,6 +38,7 @@ class Mailbox:
     """
 
     messages: list[EmailMessage] = field(default_factory=list)
+    raw: list[bytes] = field(default_factory=list)  # the bytes as received, headers unparsed
     envelopes: list[tuple[str, list[str]]] = field(default_factory=list)
     script: dict[str, list[str]] = field(default_factory=dict)
     data_replies: list[str] = field(default_factory=list)  # answers to the next DATA commands
@@ -55,6 +56,7 @@ class Mailbox:
         if self.data_replies:
             return self.data_replies.pop(0)
         msg = email.message_from_bytes(envelope.content, policy=email.policy.default)
+        self.raw.append(envelope.content)
         self.messages.append(msg)  # type: ignore[arg-type]
         self.envelopes.append((envelope.mail_from, list(envelope.rcpt_tos)))
         return "250 Message accepted for delivery"
@@ -93,7 +95,7 @@ def email_config(tmp_path: Path, port: int, **email_overrides: object) -> Config
     cfg: dict[str, object] = {
         "enabled": True, "smtp_host": "127.0.0.1", "smtp_port": port, "security": "none",
         "from_address": "Briefing <briefing@news.example>", "timeout_seconds": 5,
-        "unsubscribe_base_url": "https://news.example", "retry_base_seconds": 60, "max_retries": 3,
+        "unsubscribe_base_url": "https://news.example", "retry_base_seconds": 60,
     }
     cfg.update(email_overrides)
     sources = [{"name": "Harbour Times", "kind": "folder", "path": "x", "topics": ["economy", "city"]},

@@ -28,6 +28,25 @@ def _digests(store: Store) -> list[Digest]:
         return list(s.query(Digest).order_by(Digest.id))
 
 
+async def test_list_unsubscribe_mailto_is_never_rfc2047_encoded(
+        tmp_path: Path, sqlite_store: Store, smtp_server: SmtpServer) -> None:
+    """Issue 8 row 6: read the raw header as received; a long one must fold, not be encoded."""
+    config = email_config(tmp_path, smtp_server.port)  # from_address "Briefing <briefing@news.example>"
+    add_subscriber(sqlite_store, "a.rather.long.reader.address@mail.example.org", topics=("economy",))
+    add_brief(sqlite_store, "Bakery prices rise", topics=["economy"], created_at=NOW - 2 * HOUR)
+    report = await send_due_digests(Ctx(config, sqlite_store), NOW)
+    assert report.sent == 1, report.errors
+    [raw] = smtp_server.mailbox.raw
+    head = raw.split(b"\r\n\r\n", 1)[0].replace(b"\r\n ", b" ").decode("ascii")
+    [value] = [line.split(":", 1)[1].strip() for line in head.split("\r\n")
+               if line.lower().startswith("list-unsubscribe:")]
+    assert "=?" not in value
+    mailto, url = re.fullmatch(r"<([^<>]+)>, *<([^<>]+)>", value).groups()  # type: ignore[union-attr]
+    assert re.fullmatch(r"mailto:briefing@news\.example\?subject=unsubscribe%20\d+%20[\w.-]+", mailto)
+    assert url.startswith("https://news.example/unsubscribe?s=")
+    assert all(len(line) <= 998 for line in raw.split(b"\r\n"))
+
+
 async def test_digest_arrives_with_headers_both_parts_and_ranking(
         tmp_path: Path, sqlite_store: Store, smtp_server: SmtpServer) -> None:
     config = email_config(tmp_path, smtp_server.port)

@@ -57,23 +57,40 @@ async def test_4xx_is_retried_with_backoff_then_delivered(tmp_path: Path, sqlite
     assert (row.status, row.attempts, row.last_error) == ("sent", 2, None)
 
 
-async def test_retries_are_bounded_and_double(tmp_path: Path, sqlite_store: Store, smtp_server: SmtpServer) -> None:
-    config = email_config(tmp_path, smtp_server.port, retry_base_seconds=10, max_retries=2)
+async def test_retries_double_and_last_as_long_as_the_digest_is_news(tmp_path: Path, sqlite_store: Store,
+                                                                      smtp_server: SmtpServer) -> None:
+    """Issue 8: a 4xx outage longer than any fixed count is retried until email.retry_max_age_hours."""
+    config = email_config(tmp_path, smtp_server.port, retry_base_seconds=10, retry_max_age_hours=24)
     add_subscriber(sqlite_store, "reader@example.org")
     add_brief(sqlite_store, "Bakery prices rise", topics=["economy"], created_at=NOW - HOUR)
-    smtp_server.mailbox.script["reader@example.org"] = ["421 4.7.0 Try later"] * 5
+    smtp_server.mailbox.script["reader@example.org"] = ["421 4.7.0 Try later"] * 8
     ctx = Ctx(config, sqlite_store)
 
     when, waits = NOW, []
-    for _ in range(3):
+    for _ in range(9):
         await send_due_digests(ctx, when)
         row = _digest(sqlite_store)
         if row.status != "pending":
             break
         waits.append((row.next_attempt_at - when).total_seconds())
         when = row.next_attempt_at
-    assert waits == [10, 20]  # base, then doubled
-    assert row.status == "failed" and row.attempts == 3  # first try + max_retries
+    assert waits[:3] == [10, 20, 40]  # base, then doubled
+    assert row.status == "sent" and row.attempts == 9  # 8 refusals, then accepted
+    assert len(smtp_server.mailbox.messages) == 1
+
+
+async def test_a_digest_older_than_the_retry_age_is_given_up(tmp_path: Path, sqlite_store: Store,
+                                                            smtp_server: SmtpServer) -> None:
+    config = email_config(tmp_path, smtp_server.port, retry_base_seconds=10, retry_max_age_hours=2)
+    add_subscriber(sqlite_store, "reader@example.org")
+    add_brief(sqlite_store, "Bakery prices rise", topics=["economy"], created_at=NOW - HOUR)
+    smtp_server.mailbox.script["reader@example.org"] = ["421 4.7.0 Try later"] * 3
+    ctx = Ctx(config, sqlite_store)
+    await send_due_digests(ctx, NOW)
+    assert _digest(sqlite_store).status == "pending"
+    await send_due_digests(ctx, NOW + timedelta(hours=3))
+    row = _digest(sqlite_store)
+    assert row.status == "failed" and "retry_max_age_hours" in (row.last_error or "")
     assert smtp_server.mailbox.messages == []
 
 

@@ -70,7 +70,7 @@ def service_config(tmp_path: Path, news: NewsSite, *, interval_minutes: float = 
     """Fast service settings: no jitter, short intervals, a short shutdown bound."""
     service = {"jitter_seconds": 0, "summarise_interval_seconds": 0.5, "deliver_interval_seconds": 0.5,
                "digest_check_seconds": 0.5, "shutdown_timeout_seconds": 5, **overrides.pop("service", {})}
-    sources = [{"name": "local-news", "kind": "feed", "url": news.feed_url, "topics": ["city"],
+    sources = [{"name": "local-news", "kind": "feed", "url": news.feed_url, "topics": ["city"], "allow_private": True,
                 "interval_minutes": interval_minutes}]
     return make_config(tmp_path, sources=sources, service=service, **overrides)
 

@@ -58,7 +58,7 @@ def test_briefing_run_delivers_a_new_story_to_telegram_and_the_days_digest(
     http_port = free_port()
     config = write_config(tmp_path / "config.yaml", {
         "data_dir": str(tmp_path / "data"),
-        "sources": [{"name": "city-desk", "kind": "feed", "url": news.feed_url, "topics": ["city"],
+        "sources": [{"name": "city-desk", "kind": "feed", "url": news.feed_url, "topics": ["city"], "allow_private": True,
                      "interval_minutes": 0.02}],  # a poll every 1.2 s
         "ingest": {"per_host_delay_seconds": 0},
         "telegram": {"enabled": True, "base_url": botapi.base_url, "per_chat_interval_seconds": 0},

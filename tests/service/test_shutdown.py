@@ -15,7 +15,7 @@ def test_sigterm_exits_0_within_the_bound_even_with_a_fetch_in_flight(
     http_server.route("/slow.xml", Response("<rss/>", delay=30))  # answers long after we are gone
     config = write_config(tmp_path / "config.yaml", {
         "data_dir": str(tmp_path / "data"),
-        "sources": [{"name": "slow", "kind": "feed", "url": http_server.url("/slow.xml")}],
+        "sources": [{"name": "slow", "kind": "feed", "url": http_server.url("/slow.xml"), "allow_private": True}],
         "ingest": {"timeout_seconds": 60, "per_host_delay_seconds": 0},
         "service": {"jitter_seconds": 0, "shutdown_timeout_seconds": 3},
     })

@@ -22,8 +22,9 @@ async def test_status_shows_sources_queues_todays_briefs_jobs_and_the_sender(
     news.publish("Harbour plan approved", "the harbour")
     path = write_config(tmp_path / "config.yaml", {
         "data_dir": str(tmp_path / "data"),
-        "sources": [{"name": "local-news", "kind": "feed", "url": news.feed_url, "topics": ["city"]},
-                    {"name": "gone-feed", "kind": "feed", "url": http_server.url("/gone.xml")}],
+        "sources": [{"name": "local-news", "kind": "feed", "url": news.feed_url, "topics": ["city"],
+                     "allow_private": True},
+                    {"name": "gone-feed", "kind": "feed", "url": http_server.url("/gone.xml"), "allow_private": True}],
         "ingest": {"per_host_delay_seconds": 0},
         "service": {"jitter_seconds": 0, "summarise_interval_seconds": 0.5},
     })

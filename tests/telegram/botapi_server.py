@@ -49,6 +49,7 @@ class Failure:
     parameters: dict[str, Any] | None = None  # ResponseParameters: retry_after, migrate_to_chat_id
     chat_id: int | None = None  # None: any chat
     times: int = 1
+    after: int = 0  # let this many matching calls succeed first
 
 
 @dataclass
@@ -196,11 +197,13 @@ class BotAPIServer:
         return query_id
 
     def fail(self, method: str, status: int, description: str, *, retry_after: int | None = None,
-             parameters: dict[str, Any] | None = None, chat_id: int | None = None, times: int = 1) -> None:
-        """Answer the next ``times`` calls of ``method`` (to ``chat_id``, if given) with an error."""
+             parameters: dict[str, Any] | None = None, chat_id: int | None = None, times: int = 1,
+             after: int = 0) -> None:
+        """Answer the next ``times`` calls of ``method`` (to ``chat_id``, if given) with an error,
+        after letting ``after`` of them succeed."""
         if retry_after is not None:
             parameters = {**(parameters or {}), "retry_after": retry_after}
-        self.failures.setdefault(method, []).append(Failure(status, description, parameters, chat_id, times))
+        self.failures.setdefault(method, []).append(Failure(status, description, parameters, chat_id, times, after))
 
     def sent(self, chat_id: int | None = None, method: str = "sendMessage") -> list[Call]:
         """Successful calls of ``method`` (to ``chat_id``)."""
@@ -226,8 +229,11 @@ class BotAPIServer:
 
     async def _calls(self, request: web.Request) -> web.Response:
         since = int(request.query.get("since", 0))
+        with_text = request.query.get("text") == "1"
         return _json({"calls": [{"method": c.method, "at": c.at, "status": c.status,
-                                 "chat_id": c.params.get("chat_id")} for c in self.calls[since:]]})
+                                 "chat_id": c.params.get("chat_id"),
+                                 **({"text": c.params.get("text")} if with_text else {})}
+                                for c in self.calls[since:]]})
 
     # -- protocol ------------------------------------------------------------
 
@@ -282,6 +288,9 @@ class BotAPIServer:
                 raise APIError(400, "Bad Request: chat not found")
         for failure in self.failures.get(method, []):
             if failure.times > 0 and (failure.chat_id is None or failure.chat_id == chat):
+                if failure.after > 0:
+                    failure.after -= 1
+                    continue
                 failure.times -= 1
                 raise APIError(failure.status, failure.description, failure.parameters)
 
@@ -454,8 +463,9 @@ class ThreadedBotAPIServer:
         self._thread.join(5)
 
 
-async def _serve_forever() -> None:
+async def _serve_forever(delays: dict[str, float]) -> None:
     server = await BotAPIServer().start()
+    server.delays.update(delays)
     print(f"PORT {server.port}", flush=True)
     await asyncio.Event().wait()
 
@@ -463,4 +473,10 @@ async def _serve_forever() -> None:
 if __name__ == "__main__":
     # ``python -m tests.telegram.botapi_server``: the server in its own process (for the benchmark,
     # so that client and server do not share one interpreter); ``GET /_calls`` returns the record.
-    asyncio.run(_serve_forever())
+    # ``--delay sendMessage=0.02`` answers that method only after the delay (the soak benchmark).
+    import argparse
+
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--delay", action="append", default=[], metavar="METHOD=SECONDS")
+    options = parser.parse_args()
+    asyncio.run(_serve_forever({m: float(v) for m, v in (d.split("=", 1) for d in options.delay)}))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 
 import pytest
@@ -172,3 +173,42 @@ async def test_addsource_on_a_home_page_adds_the_feed_it_links_to(make_app, bota
     feed = f"http://news.test:{http_server.port}/feed.xml"
     assert "Added source" in text and feed in text and "the feed that page links to" in text
     assert app.store.get_source("news.test").location == feed  # RSS preferred over Atom
+async def test_start_and_subscribe_from_40_new_chats_at_once_lose_nothing(bot: TelegramBot, botapi: BotAPIServer,
+                                                                          app: App) -> None:
+    """Issue 8 row 7: two updates from a new chat race on creating its subscriber."""
+    chats = [3000 + i for i in range(40)]
+    for chat in chats:
+        botapi.push_message(chat, "/start")
+        botapi.push_message(chat, "/subscribe harbour")
+    await botapi.wait_for("sendMessage", 80, timeout=60)
+    answers = botapi.texts()
+    assert not [a for a in answers if "went wrong" in a]
+    assert sum("Following topic harbour" in a or "already follow" in a for a in answers) == 40
+    subs = app.store.all_subscriptions()
+    assert sorted(app.store.get_subscriber(sid).telegram_chat_id for sid in subs) == chats  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("/addsource http://[::1/x", "not a valid URL"),
+    ("/addsource http://example.com:99999/feed", "not a valid URL"),
+    ("/addsource https://news.example/" + "a" * 5000, "characters long"),
+])
+async def test_addsource_refuses_malformed_urls_in_words(bot: TelegramBot, botapi: BotAPIServer, app: App,
+                                                         text: str, expected: str) -> None:
+    answer = await ask(botapi, ADMIN, text, user_id=ADMIN)
+    assert expected in answer and "went wrong" not in answer
+    assert app.store.get_source("news.example") is None
+
+
+async def test_digest_with_a_huge_zone_is_refused_in_words(bot: TelegramBot, botapi: BotAPIServer) -> None:
+    answer = await ask(botapi, CHAT, "/digest 07:00 " + "Europe/" + "x" * 3000)
+    assert "not a time zone I know" in answer and "went wrong" not in answer
+    assert len(answer) < 400
+
+
+async def test_a_100k_character_summary_url_is_not_echoed(bot: TelegramBot, botapi: BotAPIServer) -> None:
+    before = len(botapi.sent(CHAT))
+    answer = await ask(botapi, CHAT, "/summary https://news.example/" + "a" * 100_000)
+    assert "characters long" in answer and len(answer) < 300
+    await asyncio.sleep(0.5)
+    assert len(botapi.sent(CHAT)) == before + 1  # one short answer, not 25 messages

@@ -130,21 +130,60 @@ async def test_blocked_user_and_vanished_chat_are_deactivated(bot: TelegramBot, 
     assert len(deliveries(app)) == 4  # only the active subscriber gets the next brief
 
 
-async def test_transient_errors_retry_with_backoff_then_give_up(bot: TelegramBot, botapi: BotAPIServer,
-                                                                app: App) -> None:
+async def test_an_outage_longer_than_the_retry_count_loses_nothing(bot: TelegramBot, botapi: BotAPIServer,
+                                                                   app: App) -> None:
+    """Issue 8 row 3: every call 5xx for longer than ``max_retries`` attempts; all sent after recovery."""
     await follow(botapi, HARBOUR, "harbour")
-    botapi.fail("sendMessage", 502, "Bad Gateway", times=2)
+    botapi.fail("sendMessage", 502, "Bad Gateway", times=12)  # telegram.max_retries is 3 here
+    add_brief(app)
+    for _ in range(13):
+        await bot.drain_deliveries()
+    (d,) = deliveries(app)
+    assert (d.status, d.attempts) == ("sent", 13)
+    assert len(botapi.sent(HARBOUR)) == 2  # the /subscribe answer and the brief, once
+
+
+async def test_transient_errors_give_up_once_the_brief_is_no_longer_news(make_app: Callable[..., App],
+                                                                          botapi: BotAPIServer) -> None:
+    app = make_app(retry_base_seconds=30)
+    async with running(app) as bot:
+        await follow(botapi, HARBOUR, "harbour")
+        botapi.fail("sendMessage", 500, "Internal Server Error", times=10)
+        add_brief(app, "Another harbour story")
+        report = await bot.drain_deliveries()
+        assert report.retry_later == 1 and deliveries(app)[-1].status == "pending"
+        # A day later (telegram.retry_max_age_hours), still failing: given up.
+        bot.sender.clock = lambda: utcnow() + timedelta(hours=25)
+        report = await bot.drain_deliveries()
+        last = deliveries(app)[-1]
+        assert report.failed == 1 and last.status == "failed"
+        assert "retry_max_age_hours" in (last.last_error or "")
+
+
+async def test_permanent_errors_stop_at_once(bot: TelegramBot, botapi: BotAPIServer, app: App) -> None:
+    await follow(botapi, HARBOUR, "harbour")
+    botapi.fail("sendMessage", 400, "Bad Request: message is too long")
     add_brief(app)
     report = await bot.drain_deliveries()
-    assert report.sent == 1 and report.retry_later == 2
     (d,) = deliveries(app)
-    assert (d.status, d.attempts) == ("sent", 3)
-    botapi.fail("sendMessage", 500, "Internal Server Error", times=10)
-    add_brief(app, "Another harbour story")
-    report = await bot.drain_deliveries()
-    last = deliveries(app)[-1]
-    assert report.failed == 1 and last.status == "failed" and last.attempts == 3
-    assert "gave up after 3 attempts" in (last.last_error or "")
+    assert report.failed == 1 and (d.status, d.attempts) == ("failed", 1)
+
+
+async def test_a_split_brief_is_never_sent_twice_in_part(bot: TelegramBot, botapi: BotAPIServer, app: App) -> None:
+    """Issue 8 row 4: 5xx after part 1 of a long brief; the retry sends only the missing parts."""
+    await follow(botapi, HARBOUR, "harbour")
+    before = len(botapi.sent(HARBOUR))
+    long_summary = [f"Paragraph {i}: " + "the harbour board met again and discussed the plan. " * 12
+                    for i in range(12)]
+    botapi.fail("sendMessage", 502, "Bad Gateway", chat_id=HARBOUR, after=1, times=1)
+    add_brief(app, summary=long_summary)
+    first = await bot.drain_deliveries()  # no back-off here: the retry comes in the same drain
+    assert first.retry_later == 1 and first.sent == 1
+    texts = botapi.texts(HARBOUR)[before:]
+    (d,) = deliveries(app)
+    assert d.status == "sent" and len(texts) >= 2
+    assert len(texts) == len(set(texts)) == len(d.external_id.split(","))  # each part exactly once
+    assert texts[0].startswith("Harbour plan approved") and "Paragraph 11" in texts[-1]
 
 
 async def test_backoff_schedules_the_retry_later(make_app: Callable[..., App], botapi: BotAPIServer) -> None:

@@ -10,8 +10,9 @@ Each run of :func:`send_due_digests` does two things:
    ``email.send_empty_digest``).
 2. **Send.** Due ``pending`` rows are claimed (``sending``), rendered from exactly the recorded
    brief ids, and sent; the outcome is stored on the row: ``sent``; back to ``pending`` with
-   ``next_attempt_at`` after a 4xx or a connection failure (exponential back-off, at most
-   ``email.max_retries`` retries); ``failed`` on a 5xx, which also stops email to that address.
+   ``next_attempt_at`` after a 4xx or a connection failure (exponential back-off, for as long as
+   the digest is younger than ``email.retry_max_age_hours``: an outage of hours loses nothing);
+   ``failed`` at once on a 5xx, which also stops email to that address.
 
 A process that dies between claiming and recording the result leaves the row ``sending``;
 after ``email.sending_stale_seconds`` it is claimed again and sent with the *same*
@@ -208,13 +209,17 @@ def _on_error(store: Store, config: Config, row: Digest, exc: Exception, now: da
     """Store what happened on the row, and act on it the way :func:`classify` says."""
     action, error = classify(exc), f"{exc.__class__.__name__}: {exc}"[:2000]
     report.errors.append(f"digest {row.id} ({row.channel}, subscriber {row.subscriber_id}): {error}")
-    if action is Action.RETRY_LATER and row.attempts <= config.email.max_retries:
+    # Age from when the digest was recorded (period_end is that moment, on the job's clock).
+    still_news = now - (row.period_end or row.created_at) < timedelta(hours=config.email.retry_max_age_hours)
+    if action is Action.RETRY_LATER and still_news:
         wait = (timedelta(seconds=exc.retry_after) if isinstance(exc, RateLimited)
                 else backoff(config, row.attempts))
         _update(store, row.id, status="pending", next_attempt_at=now + wait, last_error=error)
         report.retrying += 1
         return
-    _update(store, row.id, status="failed", last_error=error)
+    if action is Action.RETRY_LATER:
+        error = f"gave up: older than email.retry_max_age_hours ({config.email.retry_max_age_hours:g} h): {error}"
+    _update(store, row.id, status="failed", last_error=error[:2000])
     report.failed += 1
     if action is Action.DEACTIVATE_RECIPIENT:
         if row.channel == "email":  # e.g. 550 no such mailbox: never mail that address again

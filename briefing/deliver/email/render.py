@@ -14,6 +14,7 @@ from datetime import datetime
 from email.message import EmailMessage
 from email.utils import format_datetime, parseaddr
 from functools import lru_cache
+from typing import Any
 from urllib.parse import quote, urlsplit
 from zoneinfo import ZoneInfo
 
@@ -135,12 +136,34 @@ def build_message(*, subject: str, text: str, html: str | None, sender: str, to:
     # RFC 3834: an automatic message; vacation responders must not answer it.
     msg["Auto-Submitted"] = "auto-generated"
     if unsubscribe is not None:
-        msg["List-Unsubscribe"] = f"<{unsubscribe.mailto}>, <{unsubscribe.url}>"
+        msg["List-Unsubscribe"] = _ListUnsubscribe(unsubscribe.mailto, unsubscribe.url)
         msg["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     msg.set_content(text)
     if html is not None:
         msg.add_alternative(html, subtype="html")
     return msg
+
+
+class _ListUnsubscribe(str):
+    """The ``List-Unsubscribe`` value, folded between its two URIs and never RFC 2047-encoded.
+
+    The email package refolds a header to 78 columns and, when one URI is longer than that (a
+    signed token makes it so), encodes it as ``=?utf-8?q?=3Cmailto...?=``, which no mail client
+    reads as a mailto (issue 8, row 6). RFC 2369 URIs are ASCII in angle brackets; a line up to
+    998 characters is valid (RFC 5322 section 2.1.1), so the value is folded here instead.
+    ``name`` and ``fold`` make :class:`email.policy.EmailPolicy` store and emit it as it is.
+    """
+
+    name = "List-Unsubscribe"
+
+    def __new__(cls, mailto: str, url: str) -> "_ListUnsubscribe":
+        value = super().__new__(cls, f"<{mailto}>, <{url}>")
+        value.parts = (f"<{mailto}>,", f"<{url}>")  # type: ignore[attr-defined]
+        return value
+
+    def fold(self, *, policy: Any) -> str:
+        first, second = self.parts  # type: ignore[attr-defined]
+        return f"{self.name}: {first}{policy.linesep} {second}{policy.linesep}"
 
 
 def unsubscribe_mailto(address: str, subscriber_id: int, token: str) -> str:

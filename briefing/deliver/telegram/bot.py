@@ -512,6 +512,12 @@ async def summary_command(req: CommandRequest) -> None:
 
 async def summarise_now(req: CommandRequest, url: str | None, doc: Any) -> None:
     """Answer at once, show "typing" while fetching and summarising, then edit in the brief."""
+    if url is not None:
+        try:  # a 100,000-character "URL" is neither fetched nor echoed back in 25 messages
+            cmd.check_url_length(url)
+        except cmd.UsageError as exc:
+            await req.reply(str(exc))
+            return
     if req.bot.config.summary_rate_per_hour == 0:
         await req.reply("Summaries of links and texts are turned off on this bot; /summary alone lists the "
                         "latest briefs.")
@@ -597,7 +603,7 @@ async def addsource_command(req: CommandRequest) -> None:
         return
     try:  # the same SSRF policy as a user's link: an admin command must not reach internal hosts
         # A home page that names its feed (<link rel="alternate">) is replaced by that feed.
-        location, discovered = await req.run(feed_location, req.app.fetcher, req.args[0], safe=True)
+        location, discovered = await req.run(feed_location, req.app.fetcher, req.args[0])
     except Exception as exc:  # noqa: BLE001 - explained to the admin
         await req.reply(f"Not added: {esc(ondemand.explain(exc, req.app.config))}")
         return

@@ -70,6 +70,19 @@ def subscriptions_text(subs: list[Subscription]) -> str:
     return "\n".join(lines)
 
 
+# The longest IANA zone name is about 30 characters; subscribers.timezone holds 64.
+MAX_ZONE_CHARS = 64
+# Browsers and servers commonly cap URLs near 2,000 characters; anything longer is not a news link.
+MAX_URL_CHARS = 2048
+
+
+def check_url_length(url: str) -> None:
+    """A URL longer than :data:`MAX_URL_CHARS` is refused before anything echoes or fetches it."""
+    if len(url) > MAX_URL_CHARS:
+        raise UsageError(f"That link is {len(url):,} characters long; I only read links of up to "
+                         f"{MAX_URL_CHARS:,} characters.")
+
+
 def parse_digest(args: list[str]) -> tuple[str | None, str | None]:
     """``HH:MM [timezone]`` -> ("HH:MM", tz or None); ``off`` -> (None, None). Raises UsageError."""
     if len(args) == 1 and args[0].casefold() == "off":
@@ -82,8 +95,11 @@ def parse_digest(args: list[str]) -> tuple[str | None, str | None]:
     tz = args[1] if len(args) == 2 else None
     if tz is not None:
         try:
+            if len(tz) > MAX_ZONE_CHARS:  # IANA names are short; a long one is an OSError in ZoneInfo
+                raise ValueError(tz)
             ZoneInfo(tz)
-        except (ZoneInfoNotFoundError, ValueError):
+        except (ZoneInfoNotFoundError, ValueError, OSError):
+            tz = tz[:MAX_ZONE_CHARS] + ("…" if len(tz) > MAX_ZONE_CHARS else "")
             raise UsageError(f"{esc(tz)} is not a time zone I know: use a name like Europe/Berlin "
                              "or America/New_York") from None
     return f"{int(m.group(1)):02d}:{m.group(2)}", tz
@@ -126,10 +142,17 @@ def sources_text(sources: list[Source]) -> str:
 
 def source_name_for(url: str, taken: set[str]) -> str:
     """A unique source name from a URL's host: ``example.com``, then ``example.com-2``…"""
-    parts = urlsplit(url)
-    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
-        raise UsageError("Give an http(s) URL of a feed or page, e.g. /addsource https://example.com/feed.xml")
-    base = parts.hostname.removeprefix("www.")
+    usage = "Give an http(s) URL of a feed or page, e.g. /addsource https://example.com/feed.xml"
+    check_url_length(url)
+    try:  # a malformed URL (http://[::1/x, a bad port) is a usage error, not a crash (issue 8)
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises on a port that is not a number in range
+        host = parts.hostname
+    except ValueError:
+        raise UsageError(f"That is not a valid URL. {usage}") from None
+    if parts.scheme.lower() not in ("http", "https") or not host:
+        raise UsageError(usage)
+    base = host.removeprefix("www.")
     name, n = base, 2
     while name in taken:
         name, n = f"{base}-{n}", n + 1

@@ -1,6 +1,6 @@
 """On-demand summaries for ``/summary``: a user's link or text, briefed now; plain-words failures.
 
-A user's URL is fetched with the SSRF policy on (``Fetcher.fetch(url, safe=True)``: only
+A user's URL is fetched with the SSRF policy on (``Fetcher.fetch``'s one fetch policy: only
 http(s), every address on every redirect hop public, size, time and redirect limits). The
 brief is not stored: a page one user asked about is not pushed to anyone else.
 """
@@ -60,7 +60,7 @@ def looks_like_url(text: str) -> bool:
 
 def read_url(fetcher: Fetcher, url: str, min_chars: int) -> tuple[Document, str]:
     """Fetch (SSRF-safe) and extract a page: the document and the final URL. Blocking."""
-    result = fetcher.fetch(url, safe=True)
+    result = fetcher.fetch(url)
     if result.content_type not in _TEXT_TYPES:
         raise EmptyContentError(f"{url}: {result.content_type} is not a web page")
     text = decode(result.content, charset_of(result.headers.get("content-type")))

@@ -22,7 +22,7 @@ from telegram.error import TelegramError
 
 from briefing.config import TelegramConfig
 from briefing.deliver.telegram.flood import ChatMoved, delivery_error
-from briefing.deliver.telegram.format import brief_html, html_to_text
+from briefing.deliver.telegram.format import brief_html, html_to_text, split_html
 from briefing.deliver.telegram.queries import release_deliveries
 from briefing.errors import Action, RateLimited, classify
 from briefing.store import Store
@@ -115,16 +115,30 @@ class DeliverySender:
             await asyncio.to_thread(self.store.mark_delivery_failed, delivery.id, why)
             report.failed += 1
             return
-        html = brief_html(brief)
+        parts = split_html(brief_html(brief))
         try:
-            ids = await self._send_html(sub.telegram_chat_id, html)
+            await self._send_parts(delivery, sub.telegram_chat_id, parts, self._send_html)
         except Exception as exc:  # noqa: BLE001 - every failure is classified and recorded
-            await self._on_error(delivery, sub.telegram_chat_id, html, exc, report)
+            await self._on_error(delivery, sub.telegram_chat_id, parts, exc, report)
             return
-        await asyncio.to_thread(self.store.mark_delivery_sent, delivery.id, ",".join(map(str, ids)))
+        await asyncio.to_thread(self.store.mark_delivery_sent, delivery.id, delivery.external_id)
         report.sent += 1
 
-    async def _on_error(self, delivery: Delivery, chat_id: int, html: str, exc: Exception,
+    async def _send_parts(self, delivery: Delivery, chat_id: int, parts: list[str], send: Send) -> None:
+        """Send the parts not sent yet, recording each one as it is accepted (issue 8, row 4).
+
+        ``external_id`` holds the message ids of the parts Telegram accepted so far, so a retry
+        after a failure in the middle (or a crash) sends only what is missing, never part 1 twice.
+        The parts are a pure function of the stored brief, so they split the same way every time.
+        """
+        done = [x for x in (delivery.external_id or "").split(",") if x]
+        for part in parts[len(done):]:
+            ids = await send(chat_id, part)
+            done += [str(i) for i in ids] or ["0"]  # a dry run returns no id: still one part done
+            delivery.external_id = ",".join(done)
+            await asyncio.to_thread(self.store.record_delivery_parts, delivery.id, delivery.external_id)
+
+    async def _on_error(self, delivery: Delivery, chat_id: int, parts: list[str], exc: Exception,
                         report: DrainReport) -> None:
         error = delivery_error(exc) if isinstance(exc, TelegramError) else exc
         action = classify(error)
@@ -137,13 +151,13 @@ class DeliverySender:
             report.deactivated += 1
             return
         if action is Action.RESEND_PLAIN:
-            try:
-                ids = await self._send_plain(chat_id, html_to_text(html))
+            try:  # the parts already accepted stay; the rest go as plain text
+                await self._send_parts(delivery, chat_id, parts, self._send_plain_part)
             except Exception as again:  # noqa: BLE001 - recorded below
                 await asyncio.to_thread(self.store.mark_delivery_failed, delivery.id, f"{text}; plain text: {again}")
                 report.failed += 1
                 return
-            await asyncio.to_thread(self.store.mark_delivery_sent, delivery.id, ",".join(map(str, ids)))
+            await asyncio.to_thread(self.store.mark_delivery_sent, delivery.id, delivery.external_id)
             report.sent += 1
             return
         if isinstance(error, ChatMoved):
@@ -154,7 +168,7 @@ class DeliverySender:
                 await asyncio.to_thread(self.store.deactivate_subscriber, delivery.subscriber_id, str(error))
                 report.deactivated += 1
             return
-        if action is Action.RETRY_LATER and delivery.attempts < max(1, self.config.max_retries):
+        if action is Action.RETRY_LATER and self.still_news(delivery):
             delay = error.retry_after if isinstance(error, RateLimited) else self.backoff(delivery.attempts)
             await asyncio.to_thread(self.store.mark_delivery_retry, delivery.id, text,
                                     self.clock() + timedelta(seconds=delay))
@@ -163,9 +177,19 @@ class DeliverySender:
         if action is Action.FAIL:
             log.error("unexpected error delivering %s", delivery.id, exc_info=exc)
         elif action is Action.RETRY_LATER:
-            text = f"gave up after {delivery.attempts} attempts: {text}"
+            text = (f"gave up after {delivery.attempts} attempts: the brief is older than "
+                    f"telegram.retry_max_age_hours ({self.config.retry_max_age_hours:g} h): {text}")
         await asyncio.to_thread(self.store.mark_delivery_failed, delivery.id, text)
         report.failed += 1
+
+    async def _send_plain_part(self, chat_id: int, part: str) -> list[int]:
+        return await self._send_plain(chat_id, html_to_text(part))
+
+    def still_news(self, delivery: Delivery) -> bool:
+        """A transient failure is retried for as long as the delivery (queued with its brief) is
+        younger than ``telegram.retry_max_age_hours``: an outage of hours loses nothing."""
+        age = self.clock() - delivery.created_at
+        return age < timedelta(hours=self.config.retry_max_age_hours)
 
     async def _follow_move(self, delivery: Delivery, moved: ChatMoved) -> bool:
         """Point the subscriber at the group's new chat id; False if another subscriber has it."""
