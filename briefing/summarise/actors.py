@@ -31,14 +31,27 @@ signal state stress suggest support tell threaten urge vow want warn welcome wri
 """.split())
 # Verbs that only attribute a position when they carry an object or clause.
 _NEEDS_OBJECT = frozenset({"issue", "express", "call", "seek", "support", "oppose", "back", "want", "plan"})
-_ACTOR_LABELS = {"PERSON": "person", "ORG": "organisation", "GPE": "country or government", "NORP": "group"}
+_ACTOR_LABELS = {"PERSON": "person", "ORG": "organisation"}
+# spaCy's small model tags some organisations as places ("the opposition Green Alliance"); a
+# place-tagged name whose last word is one of these is an organisation. Other places are not
+# actors: "Liverpool said" is a club, "Russia said" a government, and the model cannot tell.
+_ORG_HEADS = frozenset("""
+alliance party council union club fc united association agency authority ministry department court bank
+university college school hospital police force service commission committee league federation council
+institute foundation trust group company corporation board government assembly parliament senate congress
+""".split())
 _PRONOUNS = {"he", "she"}
-_TITLE_WORDS = re.compile(r"^(president|prime|minister|foreign|secretary|chancellor|king|queen|senator|"
-                          r"governor|mayor|chief|general|spokes\w+|ambassador|commissioner|leader|head|"
-                          r"director|ceo|chairman|chairwoman|chair|judge|sen|rep|dr|mr|mrs|ms|gen|"
-                          r"[A-Z][a-z]+n|[a-z]+ian|[a-z]+ese|[a-z]+ish|deputy|vice|defence|defense|"
-                          r"interior|finance|health|justice|state|attorney|party|opposition|former)$",
-                          re.IGNORECASE)
+# Words of a title written before a name ("Russian Foreign Minister Sergei Lavrov"), matched on
+# capitalised words only, lower-cased. A nationality ("Russian") counts when spaCy tags it NORP.
+# (This was one case-insensitive regex whose "[A-Z][a-z]+n" matched any word ending in "n", so
+# "when" and "between" became titles: issue 9.)
+_TITLE_WORDS = frozenset("""
+president prime minister foreign secretary chancellor king queen prince princess senator governor mayor
+chief general spokesman spokeswoman spokesperson ambassador commissioner leader head director ceo chairman
+chairwoman chair judge sen rep dr mr mrs ms gen deputy vice defence defense interior finance health justice
+state attorney party opposition former council police inspector detective superintendent sergeant officer
+captain coach manager striker midfielder defender goalkeeper professor sir dame lord lady
+""".split())
 MAX_POSITION_WORDS = 22
 
 
@@ -49,6 +62,7 @@ class _Cluster:
     aliases: set[str] = field(default_factory=set)  # lower-cased keys that refer to this actor
     title: str = ""
     mentions: int = 0
+    surnames: set[str] = field(default_factory=set)
     statements: list[tuple[int, str, str]] = field(default_factory=list)  # (strength, position, evidence)
 
     @property
@@ -62,13 +76,38 @@ def _norm(text: str) -> str:
     return " ".join(text.casefold().split())
 
 
+def _is_title_word(tok: Token) -> bool:
+    if not tok.text[:1].isupper():
+        return False
+    return tok.lower_.rstrip(".") in _TITLE_WORDS or tok.ent_type_ == "NORP"
+
+
+def actor_label(ent: Span) -> str | None:
+    """The actor type of an entity: PERSON, ORG, or None when it is not an actor."""
+    if ent.label_ in ("PERSON", "ORG"):
+        return ent.label_
+    if ent.label_ == "GPE" and ent[-1].lower_ in _ORG_HEADS:
+        return "ORG"
+    return None
+
+
+def _full_name(ent: Span) -> Span:
+    """'Rhodri Giggs' where the model tagged only 'Giggs': a capitalised first name joined to it."""
+    start = ent.start
+    while (ent.label_ == "PERSON" and start > 0 and ent.doc[start - 1].pos_ == "PROPN"
+           and ent.doc[start - 1].dep_ == "compound" and ent.doc[start - 1].head.i in range(ent.start, ent.end)
+           and not ent.doc[start - 1].ent_type_ and not _is_title_word(ent.doc[start - 1])):
+        start -= 1
+    return ent if start == ent.start else Span(ent.doc, start, ent.end, label=ent.label_)
+
+
 def _person_title(ent: Span) -> str:
     """Title words written just before a person's name: 'Russian Foreign Minister' Sergei Lavrov."""
     words: list[str] = []
     i = ent.start - 1
     while i >= 0 and len(words) < 4:
         tok = ent.doc[i]
-        if tok.is_punct or tok.lower_ in ("the", "a", "an") or not _TITLE_WORDS.match(tok.text):
+        if tok.is_punct or tok.lower_ in ("the", "a", "an") or not _is_title_word(tok):
             break
         words.insert(0, tok.text)
         i -= 1
@@ -87,19 +126,27 @@ class _Index:
                 return c
         return None
 
-    def add_entity(self, ent: Span) -> _Cluster:
+    def add_entity(self, ent: Span, label: str) -> _Cluster | None:
+        """The actor this mention names; None for a bare surname that two people share."""
         text = ent.text.strip()
         if text.endswith("'s"):
             text = text[:-2]
         text = re.sub(r"^(the|The)\s+", "", text)
         key = _norm(text)
-        label = ent.label_
         parts = key.split()
-        cluster = self._find(key)
-        if cluster is None and label == "PERSON" and parts:
-            # Surname-tolerant: "Putin" and "Vladimir Putin" are one person.
-            cluster = next((c for c in self.clusters if c.label == "PERSON" and
-                            (parts[-1] in c.aliases or any(a.split()[-1] == parts[-1] for a in c.aliases))), None)
+        if not parts:
+            return None
+        cluster = self._find(key, label) if not (label == "PERSON" and len(parts) == 1) else None
+        if cluster is None and label == "PERSON":
+            # Surname-tolerant: "Putin" and "Vladimir Putin" are one person. Full names are added
+            # first (find_actors), so a bare surname sees every person it may mean: two full
+            # names are two people ("Rhodri Giggs", "Natasha Giggs"), and a surname they share is
+            # nobody in particular, so its words go to neither of them (issue 9).
+            same = [c for c in self.clusters if c.label == "PERSON" and parts[-1] in c.surnames]
+            if len(parts) == 1 and len(same) > 1:
+                return None
+            if len(parts) == 1 and same:
+                cluster = same[0]
         if cluster is None and label == "ORG" and len(parts) == 1:
             # "Commission" -> "European Commission": the head noun of a known organisation.
             cluster = next((c for c in self.clusters if c.label == "ORG" and
@@ -108,7 +155,9 @@ class _Index:
             cluster = _Cluster(label=label)
             self.clusters.append(cluster)
         cluster.names.append(text)
-        cluster.aliases.update({key, parts[-1]} if label == "PERSON" and parts else {key})
+        cluster.aliases.add(key)
+        if label == "PERSON":
+            cluster.surnames.add(parts[-1])
         cluster.mentions += 1
         if label == "PERSON":
             title = _person_title(ent)
@@ -191,6 +240,10 @@ def _position(verb: Token, subject: Token) -> str:
     text = re.sub(r"\"|(?<![A-Za-z])'|'(?![A-Za-z])", "", text)  # quote marks, not apostrophes
     text = re.sub(r",\s*$", "", text).rstrip(".")
     text = re.sub(r"^(\w+),\s+", r"\1: ", text)  # 'says, We don't want' -> 'says: We don't want'
+    return _shorten(text)
+
+
+def _shorten(text: str) -> str:
     parts = text.split()
     if len(parts) > MAX_POSITION_WORDS:
         cut = " ".join(parts[:MAX_POSITION_WORDS])
@@ -220,52 +273,119 @@ def _subject(verb: Token) -> Token | None:
     return subj
 
 
+def _names_subject(tok: Token, subj: Token) -> bool:
+    """Whether ``tok`` names the subject itself ("its leader, Sofia Lind"), not someone attached
+    to it ("Gentile's lawyer", "a friend of Gentile")."""
+    while tok != subj:
+        if tok.dep_ in ("poss", "prep", "pobj", "relcl", "acl", "nmod", "conj"):
+            return False
+        tok = tok.head
+    return True
+
+
 def _subject_cluster(subj: Token, index: _Index, ent_at: dict[int, _Cluster],
-                     last_person: _Cluster | None) -> _Cluster | None:
+                     recent: list[set[int]]) -> _Cluster | None:
     if subj.lower_ in _PRONOUNS:
-        return last_person
+        # "he said" is the one person named in this sentence or the one before; with two
+        # people there, the speaker is a guess, and a wrong speaker is worse than none.
+        named = recent[-1] or recent[0]
+        if len(named) != 1:
+            return None
+        only = next(iter(named))
+        return next((c for c in index.clusters if id(c) == only), None)
     if subj.i in ent_at:
         return ent_at[subj.i]
     for tok in subj.subtree:  # "Foreign Minister Sergei Lavrov and the spokesperson": first named part
-        if tok.i in ent_at and tok.head == subj or tok.i in ent_at and tok == subj:
+        if tok.i in ent_at and _names_subject(tok, subj):
             return ent_at[tok.i]
     span = subj.doc[subj.left_edge.i: subj.i + 1]
     return index.resolve_phrase(span.text)
 
 
+# Verbs that name a position only with a person or thing as object: "Police charged Gentile
+# with ..." (without one, "Gentile charged with selling a firearm" is a passive headline).
+_NEEDS_DIRECT_OBJECT = frozenset({"charge", "accuse", "blame", "order", "question", "sentence", "report"})
+_STOP = frozenset("""a an the and or but of to in on at for by with from as that this it its is was be been are were
+he she they we i you his her their our my me him them us so not no there here very just also would will could
+should can may might has have had do does did""".split())
+
+
+def _active_statement(verb: Token) -> bool:
+    """An active, finite reporting verb whose subject is its agent (not "was charged", not a
+    participle modifying a noun: "Gentile, charged with ...")."""
+    if any(c.dep_ in ("auxpass", "nsubjpass", "neg") for c in verb.children):
+        return False  # passive, or "has not commented": no position
+    if verb.dep_ in ("acl", "relcl", "amod", "pcomp", "pobj", "csubj", "xcomp", "auxpass"):
+        return False
+    if verb.tag_ == "VBN" and not any(c.dep_ == "aux" and c.lemma_ == "have" for c in verb.children):
+        return False
+    if verb.tag_ == "VBG":
+        return False
+    if verb.lemma_.lower() in _NEEDS_DIRECT_OBJECT and not any(c.dep_ in ("dobj", "ccomp") for c in verb.children):
+        return False
+    return True
+
+
+def substantive(position: str) -> bool:
+    """A position says something: three words or more, one of them a content word besides the verb."""
+    words = re.findall(r"[A-Za-z0-9][A-Za-z0-9'-]*", position)
+    return len(words) >= 3 and any(w.lower() not in _STOP for w in words[1:])
+
+
+def _preceding_quote(verb: Token) -> str:
+    """'"We will appeal," the club said': the clause before the verb is what was said."""
+    clause = next((c for c in verb.children if c.dep_ == "ccomp" and c.i < verb.i), None)
+    if clause is None:
+        return ""
+    text = verb.doc[clause.left_edge.i: clause.right_edge.i + 1].text
+    text = re.sub(r"\"|(?<![A-Za-z])'|'(?![A-Za-z])", "", text).strip(" ,;:-")
+    return _shorten(text.rstrip("."))
+
+
 def find_actors(doc: Doc, max_actors: int = 6) -> list[Actor]:
-    """Actors with at least one attributed position, most prominent first."""
+    """Named persons and organisations with a position stated as speaker or agent, most prominent first.
+
+    An actor whose only statements are empty, passive or of uncertain speaker is left out:
+    no actor is better than a wrong one (issue 9).
+    """
     if max_actors <= 0:
         return []
     index = _Index()
     ent_at: dict[int, _Cluster] = {}
-    for ent in doc.ents:
-        if ent.label_ not in _ACTOR_LABELS or ent.label_ == "NORP":
+    ents = [(_full_name(ent), actor_label(ent)) for ent in doc.ents]
+    # Full names before bare surnames, so that a surname is matched against every person it may mean.
+    ents.sort(key=lambda e: e[1] == "PERSON" and len(e[0]) == 1)
+    for ent, label in ents:
+        if label is None:
             continue
-        cluster = index.add_entity(ent)
-        for tok in ent:
-            ent_at[tok.i] = cluster
-    last_person: _Cluster | None = None
+        cluster = index.add_entity(ent, label)
+        if cluster is not None:
+            for tok in ent:
+                ent_at[tok.i] = cluster
+    recent: list[set[int]] = [set(), set()]  # persons named in the previous and this sentence
     for sent in doc.sents:
+        recent = [recent[-1], set()]
         for tok in sent:
             if tok.i in ent_at and ent_at[tok.i].label == "PERSON":
-                pass
+                recent[-1].add(id(ent_at[tok.i]))
             if tok.pos_ != "VERB" or tok.lemma_.lower() not in REPORTING_VERBS:
                 continue
             if tok.lemma_.lower() in _NEEDS_OBJECT and not _has_content(tok):
                 continue
-            subj = _subject(tok)
-            if subj is None or subj.dep_ == "nsubjpass":
+            if not _active_statement(tok):
                 continue
-            cluster = _subject_cluster(subj, index, ent_at, last_person)
+            subj = _subject(tok)
+            if subj is None:
+                continue
+            cluster = _subject_cluster(subj, index, ent_at, recent)
             if cluster is None:
                 continue
             position = _position(tok, subj)
-            if len(position.split()) >= 3:
+            quote = _preceding_quote(tok)
+            if quote and not any(c.dep_ in ("ccomp", "xcomp", "dobj") and c.i > tok.i for c in tok.children):
+                position = f"{_present(tok)}: {quote}"
+            if substantive(position):
                 cluster.statements.append((_strength(tok), position, sent.text.strip()))
-        persons = [ent_at[t.i] for t in sent if t.i in ent_at and ent_at[t.i].label == "PERSON"]
-        if persons:
-            last_person = persons[-1]
     ranked = sorted((c for c in index.clusters if c.statements),
                     key=lambda c: (-(len(c.statements) * 2 + c.mentions), c.names and doc.text.find(c.names[0])))
     return [_actor(c) for c in ranked[:max_actors]]
