@@ -14,7 +14,9 @@ he/she subject refers to the last person named before it.
 
 from __future__ import annotations
 
+import functools
 import re
+from collections import Counter
 from dataclasses import dataclass, field
 
 from spacy.tokens import Doc, Span, Token
@@ -26,11 +28,26 @@ accuse acknowledge add admit advise agree allege announce appeal argue ask asser
 caution charge claim comment complain concede condemn confirm contend criticise criticize decide declare
 defend demand deny describe dismiss emphasise emphasize estimate explain express fear hail highlight hope
 impose indicate insist instruct issue maintain note object oppose order plan pledge praise predict promise
-propose protest question recommend refuse reiterate reject remark repeat reply report request say seek
+propose protest question recommend refuse reiterate reject remark repeat reply request say seek
 signal state stress suggest support tell threaten urge vow want warn welcome write
 """.split())
 # Verbs that only attribute a position when they carry an object or clause.
 _NEEDS_OBJECT = frozenset({"issue", "express", "call", "seek", "support", "oppose", "back", "want", "plan"})
+# Verbs that state a position only with a clause or a quote: "X added that ..." / "'...,' X
+# told the court", not "Beck added an own goal" or "Garza asked his friend to the prom".
+_NEEDS_CLAUSE = frozenset({"add", "ask", "tell", "maintain", "note", "write", "explain", "reply", "comment",
+                           "remark", "state", "indicate", "signal", "repeat"})
+# Evidence longer than this is almost always a photo caption glued to a sentence (issue 9).
+MAX_EVIDENCE_WORDS = 55
+# Name words that make a name an organisation whatever the tagger said ("Arriva Trains Wales").
+_ORG_WORDS = frozenset({"trains", "airways", "airlines", "news", "times", "post", "tribune", "herald", "ltd",
+                        "inc", "plc", "llc", "corp", "group", "fc", "club", "police", "council", "party",
+                        "university", "agency", "bank", "trust", "foundation", "association", "federation",
+                        "union", "commission", "committee", "ministry", "department", "service", "services",
+                        "office", "court", "society", "institute", "hospital", "school", "college", "league",
+                        "zoo", "museum", "agency", "company", "firm", "charity", "network", "channel", "newspaper",
+                        "broadcaster", "airline", "brand", "church", "centre", "center", "authority", "board"})
+_HONORIFICS = re.compile(r"^(?:mr|mrs|ms|miss|dr|prof|sir|dame|lord|lady)\.?\s+", re.IGNORECASE)
 _ACTOR_LABELS = {"PERSON": "person", "ORG": "organisation"}
 # spaCy's small model tags some organisations as places ("the opposition Green Alliance"); a
 # place-tagged name whose last word is one of these is an organisation. Other places are not
@@ -50,7 +67,8 @@ president prime minister foreign secretary chancellor king queen prince princess
 chief general spokesman spokeswoman spokesperson ambassador commissioner leader head director ceo chairman
 chairwoman chair judge sen rep dr mr mrs ms gen deputy vice defence defense interior finance health justice
 state attorney party opposition former council police inspector detective superintendent sergeant officer
-captain coach manager striker midfielder defender goalkeeper professor sir dame lord lady
+captain coach manager striker midfielder defender goalkeeper professor sir dame lord lady mp prosecutor
+lawyer solicitor barrister attorney inspector executive founder owner chairman spokesman
 """.split())
 MAX_POSITION_WORDS = 22
 
@@ -63,6 +81,8 @@ class _Cluster:
     title: str = ""
     mentions: int = 0
     surnames: set[str] = field(default_factory=set)
+    votes: Counter[str] = field(default_factory=Counter)  # PERSON / ORG, a cue in the text counting 3
+    gender: str = ""  # "male" / "female" from a first name or an honorific; "" when unknown
     statements: list[tuple[int, str, str]] = field(default_factory=list)  # (strength, position, evidence)
 
     @property
@@ -72,33 +92,103 @@ class _Cluster:
 
 def _norm(text: str) -> str:
     text = re.sub(r"^(the|a|an)\s+", "", text.strip(), flags=re.IGNORECASE)
+    text = _HONORIFICS.sub("", text)  # "Ms Prior" is "Linda Prior"
     text = re.sub(r"'s$", "", text)
     return " ".join(text.casefold().split())
 
 
 def _is_title_word(tok: Token) -> bool:
-    if not tok.text[:1].isupper():
-        return False
-    return tok.lower_.rstrip(".") in _TITLE_WORDS or tok.ent_type_ == "NORP"
+    """A word of a title from a fixed list (either case: "spokesman Chris Williams"), or a
+    capitalised nationality ("Russian")."""
+    if tok.lower_.rstrip(".") in _TITLE_WORDS:
+        return True
+    return tok.text[:1].isupper() and tok.ent_type_ == "NORP"
 
 
 def actor_label(ent: Span) -> str | None:
-    """The actor type of an entity: PERSON, ORG, or None when it is not an actor."""
-    if ent.label_ in ("PERSON", "ORG"):
-        return ent.label_
-    if ent.label_ == "GPE" and ent[-1].lower_ in _ORG_HEADS:
+    """The actor type of an entity: PERSON, ORG, or None when it is not an actor.
+
+    spaCy's small model often tags people as organisations and back ("Terra Lurie", "Arriva
+    Trains Wales"); a word of the name that only organisations use, or a known first name at
+    the start of a name of two or three words, overrides it.
+    """
+    words = [t.lower_ for t in ent]
+    if ent.label_ == "GPE":
+        return "ORG" if words[-1] in _ORG_HEADS else None
+    if ent.label_ not in ("PERSON", "ORG"):
+        return None
+    return type_cue(ent) or ent.label_
+
+
+def type_cue(ent: Span) -> str | None:
+    """PERSON or ORG when the text itself says which, whatever the tagger's label."""
+    words = [t.lower_ for t in ent]
+    if any(w in _ORG_WORDS for w in words) or any(t.text.isupper() and len(t.text) > 1 for t in ent):
         return "ORG"
+    if ent.doc.text[max(0, ent.start_char - 7):ent.start_char].endswith("-based ") or _appositive_is_org(ent):
+        return "ORG"  # "Manhattan-based Skin Laundry", "Roscosmos, the Russian Federal Space Agency"
+    if 2 <= len(ent) <= 3 and first_name_gender(ent[0].text) is not None:
+        return "PERSON"
+    if len(ent) == 1 and ent.label_ == "ORG":
+        # "O'Donnell wrote on her blog that she ...": a one-word "organisation" that is a she or he.
+        rest = [t for t in ent.sent if t.i >= ent.end]
+        if any(t.lower_ in ("she", "her", "he", "his") for t in rest) and not any(
+                t.ent_type_ in ("PERSON", "ORG") for t in rest):
+            return "PERSON"
     return None
+
+
+def _appositive_is_org(ent: Span) -> bool:
+    for child in ent.root.children:
+        if child.dep_ == "appos" and child.i >= ent.end and child.lower_ in _ORG_WORDS | _ORG_HEADS:
+            return True
+    return False
+
+
+def first_name_gender(word: str) -> str | None:
+    """'male' or 'female' for a common first name, '' for one used by both, None for a word that
+    is not a first name (gender-guesser's list; None everywhere when it is not installed)."""
+    detector = _name_detector()
+    if detector is None or not word[:1].isupper():
+        return None
+    guess = detector.get_gender(word)
+    if guess == "unknown":
+        return None
+    return {"male": "male", "mostly_male": "male", "female": "female", "mostly_female": "female"}.get(guess, "")
+
+
+@functools.lru_cache(maxsize=1)
+def _name_detector():  # type: ignore[no-untyped-def]
+    try:
+        import gender_guesser.detector as gender
+    except ImportError:
+        return None
+    return gender.Detector(case_sensitive=False)
+
+
+def _gender(ent: Span, parts: list[str]) -> str:
+    before = ent.doc[ent.start - 1].lower_.rstrip(".") if ent.start else ""
+    first = ent[0].lower_.rstrip(".")
+    for word in (first, before):
+        if word in ("mr", "sir", "lord"):
+            return "male"
+        if word in ("mrs", "ms", "miss", "dame", "lady"):
+            return "female"
+    return (first_name_gender(ent[0].text) or "") if len(parts) > 1 else ""
 
 
 def _full_name(ent: Span) -> Span:
     """'Rhodri Giggs' where the model tagged only 'Giggs': a capitalised first name joined to it."""
     start = ent.start
-    while (ent.label_ == "PERSON" and start > 0 and ent.doc[start - 1].pos_ == "PROPN"
+    while (ent.label_ in ("PERSON", "ORG") and start > 0 and ent.doc[start - 1].pos_ == "PROPN"
            and ent.doc[start - 1].dep_ == "compound" and ent.doc[start - 1].head.i in range(ent.start, ent.end)
-           and not ent.doc[start - 1].ent_type_ and not _is_title_word(ent.doc[start - 1])):
+           and not ent.doc[start - 1].ent_type_
+           and not (ent.label_ == "PERSON" and _is_title_word(ent.doc[start - 1]))):
         start -= 1
-    return ent if start == ent.start else Span(ent.doc, start, ent.end, label=ent.label_)
+    end = ent.end
+    while ent.label_ == "PERSON" and end - start > 2 and _is_title_word(ent.doc[start]):
+        start += 1  # "Prosecutor Susan Hunt", "MP Michael Ellis": the title is not the name
+    return ent if (start, end) == (ent.start, ent.end) else Span(ent.doc, start, end, label=ent.label_)
 
 
 def _person_title(ent: Span) -> str:
@@ -136,7 +226,11 @@ class _Index:
         parts = key.split()
         if not parts:
             return None
-        cluster = self._find(key, label) if not (label == "PERSON" and len(parts) == 1) else None
+        if label == "ORG" and len(parts) == 1 and any(c.label == "PERSON" and parts[0] in c.surnames
+                                                      for c in self.clusters):
+            label = "PERSON"  # "Defoe" tagged as an organisation after "Jermain Defoe"
+        cluster = self._find(key) if not (label == "PERSON" and len(parts) == 1) else next(
+            (c for c in self.clusters if c.label == "ORG" and key in c.aliases), None)
         if cluster is None and label == "PERSON":
             # Surname-tolerant: "Putin" and "Vladimir Putin" are one person. Full names are added
             # first (find_actors), so a bare surname sees every person it may mean: two full
@@ -155,9 +249,11 @@ class _Index:
             cluster = _Cluster(label=label)
             self.clusters.append(cluster)
         cluster.names.append(text)
+        cluster.votes[label] += 3 if type_cue(ent) else 1
         cluster.aliases.add(key)
         if label == "PERSON":
             cluster.surnames.add(parts[-1])
+            cluster.gender = cluster.gender or _gender(ent, parts)
         cluster.mentions += 1
         if label == "PERSON":
             title = _person_title(ent)
@@ -240,6 +336,7 @@ def _position(verb: Token, subject: Token) -> str:
     text = re.sub(r"\"|(?<![A-Za-z])'|'(?![A-Za-z])", "", text)  # quote marks, not apostrophes
     text = re.sub(r",\s*$", "", text).rstrip(".")
     text = re.sub(r"^(\w+),\s+", r"\1: ", text)  # 'says, We don't want' -> 'says: We don't want'
+    text = re.sub(r",\s+(?:the\s+)?[A-Z][^,]{0,50}\s(?:reported|reports|said|says)$", "", text)
     return _shorten(text)
 
 
@@ -284,15 +381,13 @@ def _names_subject(tok: Token, subj: Token) -> bool:
 
 
 def _subject_cluster(subj: Token, index: _Index, ent_at: dict[int, _Cluster],
-                     recent: list[set[int]]) -> _Cluster | None:
+                     recent: list[list[_Cluster]]) -> _Cluster | None:
     if subj.lower_ in _PRONOUNS:
         # "he said" is the one person named in this sentence or the one before; with two
         # people there, the speaker is a guess, and a wrong speaker is worse than none.
-        named = recent[-1] or recent[0]
-        if len(named) != 1:
-            return None
-        only = next(iter(named))
-        return next((c for c in index.clusters if id(c) == only), None)
+        gender = "male" if subj.lower_ == "he" else "female"
+        named = [c for c in (recent[-1] or recent[0]) if c.gender in ("", gender)]
+        return named[0] if len(named) == 1 else None
     if subj.i in ent_at:
         return ent_at[subj.i]
     for tok in subj.subtree:  # "Foreign Minister Sergei Lavrov and the spokesperson": first named part
@@ -326,6 +421,19 @@ def _active_statement(verb: Token) -> bool:
     return True
 
 
+def _main_clause(verb: Token) -> bool:
+    """The verb of the sentence, or joined to it: '... and said', '"...", he said'."""
+    while verb.dep_ == "conj":
+        verb = verb.head
+    return verb.dep_ in ("ROOT", "parataxis")
+
+
+def _quote_follows(verb: Token) -> bool:
+    """'X said: "..."' parses with the quote as a sibling, not a clause of the verb."""
+    nxt = verb.doc[verb.i + 1: verb.i + 4]
+    return any(t.text == ":" for t in nxt)
+
+
 def substantive(position: str) -> bool:
     """A position says something: three words or more, one of them a content word besides the verb."""
     words = re.findall(r"[A-Za-z0-9][A-Za-z0-9'-]*", position)
@@ -337,7 +445,9 @@ def _preceding_quote(verb: Token) -> str:
     clause = next((c for c in verb.children if c.dep_ == "ccomp" and c.i < verb.i), None)
     if clause is None:
         return ""
-    text = verb.doc[clause.left_edge.i: clause.right_edge.i + 1].text
+    subj = _subject(verb)
+    end = subj.left_edge.i if subj is not None and subj.i < verb.i else verb.i
+    text = verb.doc[min(verb.sent.start, clause.left_edge.i): end].text
     text = re.sub(r"\"|(?<![A-Za-z])'|'(?![A-Za-z])", "", text).strip(" ,;:-")
     return _shorten(text.rstrip("."))
 
@@ -354,7 +464,7 @@ def find_actors(doc: Doc, max_actors: int = 6) -> list[Actor]:
     ent_at: dict[int, _Cluster] = {}
     ents = [(_full_name(ent), actor_label(ent)) for ent in doc.ents]
     # Full names before bare surnames, so that a surname is matched against every person it may mean.
-    ents.sort(key=lambda e: e[1] == "PERSON" and len(e[0]) == 1)
+    ents.sort(key=lambda e: len(e[0]) == 1)
     for ent, label in ents:
         if label is None:
             continue
@@ -362,28 +472,38 @@ def find_actors(doc: Doc, max_actors: int = 6) -> list[Actor]:
         if cluster is not None:
             for tok in ent:
                 ent_at[tok.i] = cluster
-    recent: list[set[int]] = [set(), set()]  # persons named in the previous and this sentence
+    recent: list[list[_Cluster]] = [[], []]  # persons named in the previous sentence and this one
     for sent in doc.sents:
-        recent = [recent[-1], set()]
+        recent = [recent[-1], []]
+        # Over-long, or not ending like a sentence: a photo caption glued to the story (issue 9).
+        long = len(sent) > MAX_EVIDENCE_WORDS or not re.search(r"[.!?]['\"]?$", sent.text.strip())
         for tok in sent:
-            if tok.i in ent_at and ent_at[tok.i].label == "PERSON":
-                recent[-1].add(id(ent_at[tok.i]))
-            if tok.pos_ != "VERB" or tok.lemma_.lower() not in REPORTING_VERBS:
+            if tok.i in ent_at and ent_at[tok.i].label == "PERSON" and ent_at[tok.i] not in recent[-1]:
+                recent[-1].append(ent_at[tok.i])
+            if long or tok.pos_ != "VERB" or tok.lemma_.lower() not in REPORTING_VERBS:
                 continue
-            if tok.lemma_.lower() in _NEEDS_OBJECT and not _has_content(tok):
+            lemma = tok.lemma_.lower()
+            if lemma in _NEEDS_OBJECT and not _has_content(tok):
                 continue
             if not _active_statement(tok):
                 continue
             subj = _subject(tok)
             if subj is None:
                 continue
+            if not _main_clause(tok) and (subj.lower_ in _PRONOUNS or tok.dep_ != "ccomp"):
+                continue  # "after she asked for ...": a pronoun in a side clause is anyone's
             cluster = _subject_cluster(subj, index, ent_at, recent)
             if cluster is None:
                 continue
-            position = _position(tok, subj)
+            after = any(c.dep_ in ("ccomp", "xcomp") and c.i > tok.i for c in tok.children)
             quote = _preceding_quote(tok)
-            if quote and not any(c.dep_ in ("ccomp", "xcomp", "dobj") and c.i > tok.i for c in tok.children):
-                position = f"{_present(tok)}: {quote}"
+            if quote and not (after or any(c.dep_ == "dobj" and c.i > tok.i for c in tok.children)
+                              and lemma not in _NEEDS_CLAUSE):
+                position = f"{'says' if lemma == 'tell' else _present(tok)}: {quote}"
+            elif lemma in _NEEDS_CLAUSE and not after and not _quote_follows(tok):
+                continue
+            else:
+                position = _position(tok, subj)
             if substantive(position):
                 cluster.statements.append((_strength(tok), position, sent.text.strip()))
     ranked = sorted((c for c in index.clusters if c.statements),
@@ -394,5 +514,6 @@ def find_actors(doc: Doc, max_actors: int = 6) -> list[Actor]:
 def _actor(c: _Cluster) -> Actor:
     # The strongest statement; among equals the first, usually the story's lede for that actor.
     _, position, evidence = max(c.statements, key=lambda s: s[0])
-    description = c.title or _ACTOR_LABELS.get(c.label, "")
+    label = c.votes.most_common(1)[0][0] if c.votes else c.label
+    description = (c.title if label == "PERSON" else "") or _ACTOR_LABELS.get(label, "")
     return Actor(name=c.name, description=description, position=position, evidence=evidence)
