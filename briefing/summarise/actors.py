@@ -68,7 +68,8 @@ chief general spokesman spokeswoman spokesperson ambassador commissioner leader 
 chairwoman chair judge sen rep dr mr mrs ms gen deputy vice defence defense interior finance health justice
 state attorney party opposition former council police inspector detective superintendent sergeant officer
 captain coach manager striker midfielder defender goalkeeper professor sir dame lord lady mp prosecutor
-lawyer solicitor barrister attorney inspector executive founder owner chairman spokesman
+lawyer solicitor barrister attorney inspector executive founder owner chairman spokesman gov lt sgt det insp
+ch supt cllr col capt cpl pc
 """.split())
 MAX_POSITION_WORDS = 22
 
@@ -82,8 +83,17 @@ class _Cluster:
     mentions: int = 0
     surnames: set[str] = field(default_factory=set)
     votes: Counter[str] = field(default_factory=Counter)  # PERSON / ORG, a cue in the text counting 3
+    first_named: bool = False  # some mention starts with a known first name
+    honorific: bool = False  # some mention has Mr, Mrs, Ms, Dr ... before it
     gender: str = ""  # "male" / "female" from a first name or an honorific; "" when unknown
     statements: list[tuple[int, str, str]] = field(default_factory=list)  # (strength, position, evidence)
+
+    @property
+    def is_person(self) -> bool:
+        """Known to be a person, not only tagged as one: a first name, an honorific or a title
+        ("Brexit", "Big Ben" and "Chester" are tagged PERSON by the small model)."""
+        label = self.votes.most_common(1)[0][0] if self.votes else self.label
+        return label == "PERSON" and bool(self.honorific or self.title or self.first_named)
 
     @property
     def name(self) -> str:
@@ -174,7 +184,8 @@ def _gender(ent: Span, parts: list[str]) -> str:
             return "male"
         if word in ("mrs", "ms", "miss", "dame", "lady"):
             return "female"
-    return (first_name_gender(ent[0].text) or "") if len(parts) > 1 else ""
+    # Also for one word: a "she" is never "James", whether it is his first name or surname.
+    return first_name_gender(ent[0].text) or ""
 
 
 def _full_name(ent: Span) -> Span:
@@ -186,7 +197,7 @@ def _full_name(ent: Span) -> Span:
            and not (ent.label_ == "PERSON" and _is_title_word(ent.doc[start - 1]))):
         start -= 1
     end = ent.end
-    while ent.label_ == "PERSON" and end - start > 2 and _is_title_word(ent.doc[start]):
+    while ent.label_ == "PERSON" and end - start > 2 and (_is_title_word(ent.doc[start]) or ent.doc[start].is_punct):
         start += 1  # "Prosecutor Susan Hunt", "MP Michael Ellis": the title is not the name
     return ent if (start, end) == (ent.start, ent.end) else Span(ent.doc, start, end, label=ent.label_)
 
@@ -254,6 +265,9 @@ class _Index:
         if label == "PERSON":
             cluster.surnames.add(parts[-1])
             cluster.gender = cluster.gender or _gender(ent, parts)
+            cluster.first_named |= len(parts) > 1 and first_name_gender(ent[0].text) is not None
+            cluster.honorific |= bool(ent.start) and ent.doc[ent.start - 1].lower_.rstrip(".") in (
+                "mr", "mrs", "ms", "miss", "dr", "sir", "dame", "lord", "lady", "prof")
         cluster.mentions += 1
         if label == "PERSON":
             title = _person_title(ent)
@@ -329,7 +343,8 @@ def _position(verb: Token, subject: Token) -> str:
     for t in tokens:
         if t.i < verb.i and t.dep_ != "neg":
             continue
-        word = _present(t) if t == verb or (t.dep_ == "conj" and t.head == verb and t.pos_ == "VERB") else t.text
+        conj = t.dep_ == "conj" and t.head == verb and t.pos_ == "VERB" and not any(c.dep_ == "aux" for c in t.children)
+        word = _present(t) if t == verb or conj else t.text
         words.append(word + t.whitespace_)
     text = "".join(words).strip()
     text = re.sub(r"\s+([,.;:!?])", r"\1", text).strip(" ,;:-")
@@ -341,6 +356,7 @@ def _position(verb: Token, subject: Token) -> str:
 
 
 def _shorten(text: str) -> str:
+    text = re.sub(r"[\s,;:-]+(?:but|and|or|as|while|because)$", "", text)
     parts = text.split()
     if len(parts) > MAX_POSITION_WORDS:
         cut = " ".join(parts[:MAX_POSITION_WORDS])
@@ -387,7 +403,7 @@ def _subject_cluster(subj: Token, index: _Index, ent_at: dict[int, _Cluster],
         # people there, the speaker is a guess, and a wrong speaker is worse than none.
         gender = "male" if subj.lower_ == "he" else "female"
         named = [c for c in (recent[-1] or recent[0]) if c.gender in ("", gender)]
-        return named[0] if len(named) == 1 else None
+        return named[0] if len(named) == 1 and named[0].is_person else None
     if subj.i in ent_at:
         return ent_at[subj.i]
     for tok in subj.subtree:  # "Foreign Minister Sergei Lavrov and the spokesperson": first named part
@@ -419,6 +435,11 @@ def _active_statement(verb: Token) -> bool:
     if verb.lemma_.lower() in _NEEDS_DIRECT_OBJECT and not any(c.dep_ in ("dobj", "ccomp") for c in verb.children):
         return False
     return True
+
+
+def _inside_quote(verb: Token) -> bool:
+    """An odd number of double quotes before the verb in its sentence: it is in someone's quote."""
+    return verb.doc[verb.sent.start: verb.i].text.count('"') % 2 == 1
 
 
 def _main_clause(verb: Token) -> bool:
@@ -492,6 +513,8 @@ def find_actors(doc: Doc, max_actors: int = 6) -> list[Actor]:
                 continue
             if not _main_clause(tok) and (subj.lower_ in _PRONOUNS or tok.dep_ != "ccomp"):
                 continue  # "after she asked for ...": a pronoun in a side clause is anyone's
+            if _inside_quote(tok):
+                continue  # '"Zlatan wants to be ..."': someone else is speaking
             cluster = _subject_cluster(subj, index, ent_at, recent)
             if cluster is None:
                 continue
@@ -504,16 +527,23 @@ def find_actors(doc: Doc, max_actors: int = 6) -> list[Actor]:
                 continue
             else:
                 position = _position(tok, subj)
+            if subj.lower_ in _PRONOUNS and any(re.search(rf"\b{re.escape(n)}\b", position, re.IGNORECASE)
+                                                for n in cluster.surnames):
+                continue  # '"Llorente is wonderful," he said' is not Llorente speaking
             if substantive(position):
                 cluster.statements.append((_strength(tok), position, sent.text.strip()))
-    ranked = sorted((c for c in index.clusters if c.statements),
+    ranked = sorted((c for c in index.clusters if c.statements and (c.is_person or _label(c) == "ORG")),
                     key=lambda c: (-(len(c.statements) * 2 + c.mentions), c.names and doc.text.find(c.names[0])))
     return [_actor(c) for c in ranked[:max_actors]]
+
+
+def _label(c: _Cluster) -> str:
+    return c.votes.most_common(1)[0][0] if c.votes else c.label
 
 
 def _actor(c: _Cluster) -> Actor:
     # The strongest statement; among equals the first, usually the story's lede for that actor.
     _, position, evidence = max(c.statements, key=lambda s: s[0])
-    label = c.votes.most_common(1)[0][0] if c.votes else c.label
+    label = _label(c)
     description = (c.title if label == "PERSON" else "") or _ACTOR_LABELS.get(label, "")
     return Actor(name=c.name, description=description, position=position, evidence=evidence)
