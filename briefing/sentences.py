@@ -35,7 +35,7 @@ Or So Yet However Meanwhile In On At After Before When While If As Now Then Some
 Officials Mr Mrs Ms Dr
 """.split())
 
-_CANDIDATE = re.compile(r"""[.!?]+['"’”)\]]*(?=\s+['"‘“(\[]?[A-Z0-9])""")
+_CANDIDATE = re.compile(r"""[.!?]+['"’”)\]]*(?=\s+['"‘“(\[]{0,2}[A-Z0-9])""")
 _WORD_BEFORE = re.compile(r"([A-Za-z][A-Za-z.'’-]*)\.$")
 _ACRONYM = re.compile(r"^(?:[A-Za-z]\.){2,}$|^(?:[A-Za-z]\.)+[A-Za-z]$")
 
@@ -58,25 +58,25 @@ def _is_boundary(text: str, end: int, mark: str) -> bool:
     return True
 
 
+def sentence_offsets(text: str) -> list[tuple[int, int]]:
+    """(start, end) character offsets of the sentences of ``text``, paragraphs included."""
+    out: list[tuple[int, int]] = []
+    for para in re.finditer(r"\S(?:.|\n(?!\s*\n))*", text):
+        base, chunk = para.start(), para.group(0)
+        start = 0
+        for m in _CANDIDATE.finditer(chunk):
+            if _is_boundary(chunk, m.start() + 1, m.group(0)):
+                out.append((base + start, base + m.end()))
+                start = m.end() + len(chunk[m.end():]) - len(chunk[m.end():].lstrip())
+        if chunk[start:].strip():
+            out.append((base + start, base + len(chunk.rstrip())))
+    return [(a, b) for a, b in out if text[a:b].strip()]
+
+
 def split_paragraph(paragraph: str) -> list[str]:
-    text = " ".join(paragraph.split())
-    out: list[str] = []
-    start = 0
-    for m in _CANDIDATE.finditer(text):
-        if _is_boundary(text, m.start() + 1, m.group(0)):
-            piece = text[start:m.end()].strip()
-            if piece:
-                out.append(piece)
-            start = m.end()
-    tail = text[start:].strip()
-    if tail:
-        out.append(tail)
-    return out
+    return [" ".join(paragraph[a:b].split()) for a, b in sentence_offsets(paragraph)]
 
 
 def split_sentences(text: str) -> list[str]:
     """Sentences of ``text``, never crossing a blank line; single newlines are spaces."""
-    out: list[str] = []
-    for paragraph in re.split(r"\n\s*\n", text.strip()):
-        out.extend(split_paragraph(paragraph))
-    return out
+    return [" ".join(text[a:b].split()) for a, b in sentence_offsets(text)]

@@ -48,7 +48,9 @@ _SCROLL = re.compile(r"\s*scroll\s+down\s+for\s+(?:the\s+)?videos?(?:\s*\.{2,}|\
 # Parentheses that point at a photo, not at the story: "(pictured)", "(left)", "(file photo)".
 _PHOTO_REF = re.compile(r"\s*\((?:pictured(?:\s+\w+){0,3}|left|right|centre|center|circled|top|bottom|"
                         r"inset|above|below|file(?:\s+(?:photo|picture|image))?|stock\s+(?:photo|image|picture)|"
-                        r"(?:left|right|centre|center)\s+and\s+(?:left|right|centre|center))\)", re.IGNORECASE)
+                        r"(?:left|right|centre|center)\s+and\s+(?:left|right|centre|center)|"
+                        r"[^()]{0,40}\b(?:pictured|shown|illustration|impression|file\s+photo|stock\s+image)\b[^()]{0,20})\)",
+                        re.IGNORECASE)
 # A photo caption: a short label and a colon, then the caption, with no full stop of its own,
 # so a sentence splitter glues it to the next sentence ("Violent: The video captures ...").
 _CAPTION_LABEL = re.compile(r"^[A-Z][\w'’-]*(?:\s+[\w'’-]+){0,3}\s*[:!]\s+[A-Z]")

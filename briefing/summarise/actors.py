@@ -69,7 +69,7 @@ chairwoman chair judge sen rep dr mr mrs ms gen deputy vice defence defense inte
 state attorney party opposition former council police inspector detective superintendent sergeant officer
 captain coach manager striker midfielder defender goalkeeper professor sir dame lord lady mp prosecutor
 lawyer solicitor barrister attorney inspector executive founder owner chairman spokesman gov lt sgt det insp
-ch supt cllr col capt cpl pc
+ch supt cllr col capt cpl pc msp mep mla
 """.split())
 MAX_POSITION_WORDS = 22
 
@@ -156,15 +156,14 @@ def _appositive_is_org(ent: Span) -> bool:
 
 
 def first_name_gender(word: str) -> str | None:
-    """'male' or 'female' for a common first name, '' for one used by both, None for a word that
-    is not a first name (gender-guesser's list; None everywhere when it is not installed)."""
+    """'male' or 'female' for a common first name, None for any other word (gender-guesser's
+    list; None everywhere when it is not installed)."""
     detector = _name_detector()
     if detector is None or not word[:1].isupper():
         return None
-    guess = detector.get_gender(word)
-    if guess == "unknown":
-        return None
-    return {"male": "male", "mostly_male": "male", "female": "female", "mostly_female": "female"}.get(guess, "")
+    # "andy" (used by both) is not evidence enough: "London" and "Sun" are in the list as such.
+    return {"male": "male", "mostly_male": "male", "female": "female",
+            "mostly_female": "female"}.get(detector.get_gender(word))
 
 
 @functools.lru_cache(maxsize=1)
@@ -186,6 +185,9 @@ def _gender(ent: Span, parts: list[str]) -> str:
             return "female"
     # Also for one word: a "she" is never "James", whether it is his first name or surname.
     return first_name_gender(ent[0].text) or ""
+
+
+_NOBODY = _Cluster(label="NOBODY")  # a person named in this sentence who is not its subject
 
 
 def _full_name(ent: Span) -> Span:
@@ -360,7 +362,8 @@ def _shorten(text: str) -> str:
     parts = text.split()
     if len(parts) > MAX_POSITION_WORDS:
         cut = " ".join(parts[:MAX_POSITION_WORDS])
-        m = re.match(r"(.{25,}?)[,;:](?=\s)", cut)
+        # At a clause break if that still says something ("says: When he was elected …" does not).
+        m = re.match(r"(.{60,}?)[,;:](?=\s)", cut)
         text = (m.group(1) if m else cut).rstrip(",;: ") + " …"
     return text
 
@@ -402,8 +405,8 @@ def _subject_cluster(subj: Token, index: _Index, ent_at: dict[int, _Cluster],
         # "he said" is the one person named in this sentence or the one before; with two
         # people there, the speaker is a guess, and a wrong speaker is worse than none.
         gender = "male" if subj.lower_ == "he" else "female"
-        named = [c for c in (recent[-1] or recent[0]) if c.gender in ("", gender)]
-        return named[0] if len(named) == 1 and named[0].is_person else None
+        named = [c for c in (recent[-1] or recent[0]) if c is _NOBODY or c.gender in ("", gender)]
+        return named[0] if len(named) == 1 and named[0] is not _NOBODY and named[0].is_person else None
     if subj.i in ent_at:
         return ent_at[subj.i]
     for tok in subj.subtree:  # "Foreign Minister Sergei Lavrov and the spokesperson": first named part
@@ -432,9 +435,18 @@ def _active_statement(verb: Token) -> bool:
         return False
     if verb.tag_ == "VBG":
         return False
+    if verb.lemma_.lower() == "hail" and any(c.dep_ == "prep" and c.lower_ == "from" for c in verb.children):
+        return False  # "hails from California"
     if verb.lemma_.lower() in _NEEDS_DIRECT_OBJECT and not any(c.dep_ in ("dobj", "ccomp") for c in verb.children):
         return False
     return True
+
+
+def _in_subject(tok: Token) -> bool:
+    """Whether a name is (part of) a subject: 'Mr Hall warned', 'Its leader, Sofia Lind, argued'."""
+    while tok.dep_ in ("compound", "appos", "flat", "conj") and tok.head != tok:
+        tok = tok.head
+    return tok.dep_ in ("nsubj", "nsubjpass", "ROOT")
 
 
 def _inside_quote(verb: Token) -> bool:
@@ -470,7 +482,11 @@ def _preceding_quote(verb: Token) -> str:
     end = subj.left_edge.i if subj is not None and subj.i < verb.i else verb.i
     text = verb.doc[min(verb.sent.start, clause.left_edge.i): end].text
     text = re.sub(r"\"|(?<![A-Za-z])'|'(?![A-Za-z])", "", text).strip(" ,;:-")
-    return _shorten(text.rstrip("."))
+    if not re.match(r"[A-Z0-9(]", text):
+        return ""  # a fragment: the sentence began inside the quote
+    # '..." problems," FTF vice-president': the quote ends at its last punctuation.
+    text = re.sub(r",\s+[A-Z][\w-]*(?:\s+[\w-]+){0,2}$", "", text)
+    return _shorten(text.rstrip(".,"))
 
 
 def find_actors(doc: Doc, max_actors: int = 6) -> list[Actor]:
@@ -495,12 +511,14 @@ def find_actors(doc: Doc, max_actors: int = 6) -> list[Actor]:
                 ent_at[tok.i] = cluster
     recent: list[list[_Cluster]] = [[], []]  # persons named in the previous sentence and this one
     for sent in doc.sents:
-        recent = [recent[-1], []]
+        recent = [[c for c in recent[-1] if c is not _NOBODY], []]
         # Over-long, or not ending like a sentence: a photo caption glued to the story (issue 9).
         long = len(sent) > MAX_EVIDENCE_WORDS or not re.search(r"[.!?]['\"]?$", sent.text.strip())
         for tok in sent:
             if tok.i in ent_at and ent_at[tok.i].label == "PERSON" and ent_at[tok.i] not in recent[-1]:
                 recent[-1].append(ent_at[tok.i])
+                if not _in_subject(tok):
+                    recent[-1].append(_NOBODY)  # "In his letter to Scala, he ...": Scala is not "he"
             if long or tok.pos_ != "VERB" or tok.lemma_.lower() not in REPORTING_VERBS:
                 continue
             lemma = tok.lemma_.lower()
@@ -532,9 +550,22 @@ def find_actors(doc: Doc, max_actors: int = 6) -> list[Actor]:
                 continue  # '"Llorente is wonderful," he said' is not Llorente speaking
             if substantive(position):
                 cluster.statements.append((_strength(tok), position, sent.text.strip()))
-    ranked = sorted((c for c in index.clusters if c.statements and (c.is_person or _label(c) == "ORG")),
+    ranked = sorted((c for c in index.clusters if c.statements and _certain(c)),
                     key=lambda c: (-(len(c.statements) * 2 + c.mentions), c.names and doc.text.find(c.names[0])))
     return [_actor(c) for c in ranked[:max_actors]]
+
+
+def _certain(c: _Cluster) -> bool:
+    """A person known to be one, or an organisation no mention calls a person, named by more
+    than a title ("the Green MSP")."""
+    if c.is_person:
+        return True
+    return _label(c) == "ORG" and not c.votes["PERSON"] and c.name.split()[-1].lower() not in _ROLE_NAMES
+
+
+# "The Green MSP" is tagged as an organisation; a name that ends in a role names nobody.
+_ROLE_NAMES = frozenset({"mp", "msp", "mep", "mla", "spokesman", "spokeswoman", "spokesperson", "minister",
+                         "secretary", "leader", "chief", "chairman", "president"})
 
 
 def _label(c: _Cluster) -> str:
