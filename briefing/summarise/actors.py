@@ -133,19 +133,23 @@ def actor_label(ent: Span) -> str | None:
 def type_cue(ent: Span) -> str | None:
     """PERSON or ORG when the text itself says which, whatever the tagger's label."""
     words = [t.lower_ for t in ent]
-    if any(w in _ORG_WORDS for w in words) or any(t.text.isupper() and len(t.text) > 1 for t in ent):
+    acronym = any(t.text.isupper() and len(t.text) > 1 and t.text not in _HONOURS for t in ent)
+    if any(w in _ORG_WORDS for w in words) or acronym:
         return "ORG"
     if ent.doc.text[max(0, ent.start_char - 7):ent.start_char].endswith("-based ") or _appositive_is_org(ent):
         return "ORG"  # "Manhattan-based Skin Laundry", "Roscosmos, the Russian Federal Space Agency"
     if 2 <= len(ent) <= 3 and first_name_gender(ent[0].text) is not None:
         return "PERSON"
-    if len(ent) == 1 and ent.label_ == "ORG":
-        # "O'Donnell wrote on her blog that she ...": a one-word "organisation" that is a she or he.
+    if ent.label_ == "ORG":
+        # "O'Donnell wrote on her blog that she ...": an "organisation" that is a she or he.
         rest = [t for t in ent.sent if t.i >= ent.end]
         if any(t.lower_ in ("she", "her", "he", "his") for t in rest) and not any(
                 t.ent_type_ in ("PERSON", "ORG") for t in rest):
             return "PERSON"
     return None
+
+
+_HONOURS = frozenset({"OBE", "MBE", "CBE", "KBE", "DBE", "QC", "KC", "MP", "MSP", "MEP", "AM", "MLA", "JP", "PhD"})
 
 
 def _appositive_is_org(ent: Span) -> bool:
@@ -196,9 +200,12 @@ def _full_name(ent: Span) -> Span:
     while (ent.label_ in ("PERSON", "ORG") and start > 0 and ent.doc[start - 1].pos_ == "PROPN"
            and ent.doc[start - 1].dep_ == "compound" and ent.doc[start - 1].head.i in range(ent.start, ent.end)
            and not ent.doc[start - 1].ent_type_
+           and (ent.label_ == "ORG" or first_name_gender(ent.doc[start - 1].text) is not None)
            and not (ent.label_ == "PERSON" and _is_title_word(ent.doc[start - 1]))):
         start -= 1
     end = ent.end
+    while end - start > 2 and ent.doc[end - 1].text in _HONOURS:
+        end -= 1  # "Alan Tobias OBE"
     while ent.label_ == "PERSON" and end - start > 2 and (_is_title_word(ent.doc[start]) or ent.doc[start].is_punct):
         start += 1  # "Prosecutor Susan Hunt", "MP Michael Ellis": the title is not the name
     return ent if (start, end) == (ent.start, ent.end) else Span(ent.doc, start, end, label=ent.label_)
@@ -250,6 +257,10 @@ class _Index:
             # names are two people ("Rhodri Giggs", "Natasha Giggs"), and a surname they share is
             # nobody in particular, so its words go to neither of them (issue 9).
             same = [c for c in self.clusters if c.label == "PERSON" and parts[-1] in c.surnames]
+            if len(parts) == 1 and ent.start and ent.doc[ent.start - 1].lower_ in ("sir", "dame"):
+                # "Sir Michael" is Sir Michael Wilshaw: knights go by their first name.
+                same = [c for c in self.clusters if c.label == "PERSON" and
+                        any(len(n.split()) > 1 and _norm(n).split()[0] == parts[0] for n in c.names)]
             if len(parts) == 1 and len(same) > 1:
                 return None
             if len(parts) == 1 and same:
@@ -395,8 +406,15 @@ def _names_subject(tok: Token, subj: Token) -> bool:
     while tok != subj:
         if tok.dep_ in ("poss", "prep", "pobj", "relcl", "acl", "nmod", "conj"):
             return False
+        if tok.dep_ == "compound" and tok.head == subj and subj.pos_ == "NOUN" and subj.lower_ not in _VOICES:
+            return False  # "the NHS regulator said": the regulator, not the NHS
         tok = tok.head
     return True
+
+
+# Common nouns through which an organisation speaks: "a Gwent Police spokesman said".
+_VOICES = frozenset({"spokesman", "spokeswoman", "spokesperson", "statement", "source", "sources", "website",
+                     "account", "spokespeople", "representative"})
 
 
 def _subject_cluster(subj: Token, index: _Index, ent_at: dict[int, _Cluster],
@@ -531,6 +549,9 @@ def find_actors(doc: Doc, max_actors: int = 6) -> list[Actor]:
                 continue
             if not _main_clause(tok) and (subj.lower_ in _PRONOUNS or tok.dep_ != "ccomp"):
                 continue  # "after she asked for ...": a pronoun in a side clause is anyone's
+            if subj.lower_ in _PRONOUNS and any(c.lower_ in ("me", "us") for c in tok.subtree if c.i > tok.i
+                                                and c.head == tok or c.head.head == tok and c.dep_ == "pobj"):
+                continue  # "he told me": a writer's interview, whose "he" is not resolved here
             if _inside_quote(tok):
                 continue  # '"Zlatan wants to be ..."': someone else is speaking
             cluster = _subject_cluster(subj, index, ent_at, recent)
@@ -560,7 +581,10 @@ def _certain(c: _Cluster) -> bool:
     than a title ("the Green MSP")."""
     if c.is_person:
         return True
-    return _label(c) == "ORG" and not c.votes["PERSON"] and c.name.split()[-1].lower() not in _ROLE_NAMES
+    name = c.name.split()
+    if len(name) == 1 and name[0].lower() in _ORG_WORDS | _ORG_HEADS:
+        return False  # "Hospital": a common noun, not a name
+    return _label(c) == "ORG" and not c.votes["PERSON"] and name[-1].lower() not in _ROLE_NAMES
 
 
 # "The Green MSP" is tagged as an organisation; a name that ends in a role names nobody.
