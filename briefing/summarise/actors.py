@@ -35,7 +35,7 @@ signal state stress suggest support tell threaten urge vow want warn welcome wri
 _NEEDS_OBJECT = frozenset({"issue", "express", "call", "seek", "support", "oppose", "back", "want", "plan"})
 # Verbs that state a position only with a clause or a quote: "X added that ..." / "'...,' X
 # told the court", not "Beck added an own goal" or "Garza asked his friend to the prom".
-_NEEDS_CLAUSE = frozenset({"add", "ask", "tell", "maintain", "note", "write", "explain", "reply", "comment",
+_NEEDS_CLAUSE = frozenset({"add", "ask", "tell", "maintain", "concede", "note", "write", "explain", "reply", "comment",
                            "remark", "state", "indicate", "signal", "repeat"})
 # Evidence longer than this is almost always a photo caption glued to a sentence (issue 9).
 MAX_EVIDENCE_WORDS = 55
@@ -83,6 +83,7 @@ class _Cluster:
     mentions: int = 0
     surnames: set[str] = field(default_factory=set)
     votes: Counter[str] = field(default_factory=Counter)  # PERSON / ORG, a cue in the text counting 3
+    first_at: int = 1 << 30  # character offset of the first mention
     first_named: bool = False  # some mention starts with a known first name
     honorific: bool = False  # some mention has Mr, Mrs, Ms, Dr ... before it
     gender: str = ""  # "male" / "female" from a first name or an honorific; "" when unknown
@@ -93,7 +94,8 @@ class _Cluster:
         """Known to be a person, not only tagged as one: a first name, an honorific or a title
         ("Brexit", "Big Ben" and "Chester" are tagged PERSON by the small model)."""
         label = self.votes.most_common(1)[0][0] if self.votes else self.label
-        return label == "PERSON" and bool(self.honorific or self.title or self.first_named)
+        titled = any(w.lower().rstrip(".") in _TITLE_WORDS for w in self.title.split())  # not "French" alone
+        return label == "PERSON" and bool(self.honorific or titled or self.first_named)
 
     @property
     def name(self) -> str:
@@ -229,6 +231,9 @@ class _Index:
 
     def __init__(self) -> None:
         self.clusters: list[_Cluster] = []
+        # Where each surname is first written alone: a surname used before any full name with it
+        # belongs to someone the tagger did not name in full, so it is given to nobody.
+        self.first_bare: dict[str, int] = {}
 
     def _find(self, key: str, label: str | None = None) -> _Cluster | None:
         for c in self.clusters:
@@ -264,6 +269,8 @@ class _Index:
             if len(parts) == 1 and len(same) > 1:
                 return None
             if len(parts) == 1 and same:
+                if min(same[0].first_at, self.first_bare.get(parts[0], 1 << 30)) < same[0].first_at:
+                    return None  # "Freberg" before any full name: not necessarily the Freberg named later
                 cluster = same[0]
         if cluster is None and label == "ORG" and len(parts) == 1:
             # "Commission" -> "European Commission": the head noun of a known organisation.
@@ -272,6 +279,7 @@ class _Index:
         if cluster is None:
             cluster = _Cluster(label=label)
             self.clusters.append(cluster)
+        cluster.first_at = min(cluster.first_at, ent.start_char)
         cluster.names.append(text)
         cluster.votes[label] += 3 if type_cue(ent) else 1
         cluster.aliases.add(key)
@@ -408,6 +416,8 @@ def _names_subject(tok: Token, subj: Token) -> bool:
             return False
         if tok.dep_ == "compound" and tok.head == subj and subj.pos_ == "NOUN" and subj.lower_ not in _VOICES:
             return False  # "the NHS regulator said": the regulator, not the NHS
+        if tok.dep_ == "compound" and tok.head.lower_ in _TITLE_WORDS - _VOICES and tok.head.lower_ != tok.lower_:
+            return False  # "Dagenham & Redbridge manager John Still said": the manager, not the club
         tok = tok.head
     return True
 
@@ -520,6 +530,9 @@ def find_actors(doc: Doc, max_actors: int = 6) -> list[Actor]:
     ents = [(_full_name(ent), actor_label(ent)) for ent in doc.ents]
     # Full names before bare surnames, so that a surname is matched against every person it may mean.
     ents.sort(key=lambda e: len(e[0]) == 1)
+    for ent, label in reversed(ents):
+        if label == "PERSON" and len(ent) == 1:
+            index.first_bare[_norm(ent.text).split()[-1] if _norm(ent.text) else ""] = ent.start_char
     for ent, label in ents:
         if label is None:
             continue
@@ -552,6 +565,8 @@ def find_actors(doc: Doc, max_actors: int = 6) -> list[Actor]:
             if subj.lower_ in _PRONOUNS and any(c.lower_ in ("me", "us") for c in tok.subtree if c.i > tok.i
                                                 and c.head == tok or c.head.head == tok and c.dep_ == "pobj"):
                 continue  # "he told me": a writer's interview, whose "he" is not resolved here
+            if subj.ent_type_ in ("ORG", "GPE") and any(t.ent_type_ == "PERSON" for t in doc[subj.i + 1: tok.i]):
+                continue  # "Dagenham & Redbridge manager John Still told ...": the manager speaks
             if _inside_quote(tok):
                 continue  # '"Zlatan wants to be ..."': someone else is speaking
             cluster = _subject_cluster(subj, index, ent_at, recent)
