@@ -35,7 +35,7 @@ signal state stress suggest support tell threaten urge vow want warn welcome wri
 _NEEDS_OBJECT = frozenset({"issue", "express", "call", "seek", "support", "oppose", "back", "want", "plan"})
 # Verbs that state a position only with a clause or a quote: "X added that ..." / "'...,' X
 # told the court", not "Beck added an own goal" or "Garza asked his friend to the prom".
-_NEEDS_CLAUSE = frozenset({"add", "ask", "tell", "maintain", "concede", "note", "write", "explain", "reply", "comment",
+_NEEDS_CLAUSE = frozenset({"add", "ask", "tell", "maintain", "concede", "claim", "note", "write", "explain", "reply", "comment",
                            "remark", "state", "indicate", "signal", "repeat"})
 # Evidence longer than this is almost always a photo caption glued to a sentence (issue 9).
 MAX_EVIDENCE_WORDS = 55
@@ -46,7 +46,8 @@ _ORG_WORDS = frozenset({"trains", "airways", "airlines", "news", "times", "post"
                         "union", "commission", "committee", "ministry", "department", "service", "services",
                         "office", "court", "society", "institute", "hospital", "school", "college", "league",
                         "zoo", "museum", "agency", "company", "firm", "charity", "network", "channel", "newspaper",
-                        "broadcaster", "airline", "brand", "church", "centre", "center", "authority", "board"})
+                        "broadcaster", "airline", "brand", "church", "centre", "center", "authority", "board",
+                        "press", "show", "programme", "facebook", "twitter", "instagram", "magazine"})
 _HONORIFICS = re.compile(r"^(?:mr|mrs|ms|miss|dr|prof|sir|dame|lord|lady)\.?\s+", re.IGNORECASE)
 _ACTOR_LABELS = {"PERSON": "person", "ORG": "organisation"}
 # spaCy's small model tags some organisations as places ("the opposition Green Alliance"); a
@@ -496,8 +497,12 @@ def _quote_follows(verb: Token) -> bool:
 
 
 def substantive(position: str) -> bool:
-    """A position says something: three words or more, one of them a content word besides the verb."""
+    """A position says something: three words or more, one of them a content word besides the
+    verb, and not a cut-off "If you look back at ... …"."""
     words = re.findall(r"[A-Za-z0-9][A-Za-z0-9'-]*", position)
+    if position.endswith("…") and re.match(r"\w+:?\s+(?:if|when|while|although|though|because|as|since|after|"
+                                           r"before|unless)\b", position, re.IGNORECASE):
+        return False  # cut inside its opening subordinate clause: it says nothing yet
     return len(words) >= 3 and any(w.lower() not in _STOP for w in words[1:])
 
 
@@ -509,6 +514,12 @@ def _preceding_quote(verb: Token) -> str:
     subj = _subject(verb)
     end = subj.left_edge.i if subj is not None and subj.i < verb.i else verb.i
     text = verb.doc[min(verb.sent.start, clause.left_edge.i): end].text
+    # '..., by stating: "He has ..."': only what is inside the last quotation.
+    opening = list(re.finditer(r"(?:^|(?<=[\s:(]))['\"](?=[A-Z0-9(])", text))
+    if opening and opening[-1].start() > 0:
+        text = text[opening[-1].start():]
+    # '"... security," national security expert': nothing after the closing quote.
+    text = re.sub(r"[,.!?]['\"]\s+[^'\"]{1,50}$", "", text)
     text = re.sub(r"\"|(?<![A-Za-z])'|'(?![A-Za-z])", "", text).strip(" ,;:-")
     if not re.match(r"[A-Z0-9(]", text):
         return ""  # a fragment: the sentence began inside the quote
@@ -542,14 +553,16 @@ def find_actors(doc: Doc, max_actors: int = 6) -> list[Actor]:
                 ent_at[tok.i] = cluster
     recent: list[list[_Cluster]] = [[], []]  # persons named in the previous sentence and this one
     for sent in doc.sents:
-        recent = [[c for c in recent[-1] if c is not _NOBODY], []]
+        recent = [recent[-1], []]
         # Over-long, or not ending like a sentence: a photo caption glued to the story (issue 9).
         long = len(sent) > MAX_EVIDENCE_WORDS or not re.search(r"[.!?]['\"]?$", sent.text.strip())
         for tok in sent:
             if tok.i in ent_at and ent_at[tok.i].label == "PERSON" and ent_at[tok.i] not in recent[-1]:
                 recent[-1].append(ent_at[tok.i])
-                if not _in_subject(tok):
-                    recent[-1].append(_NOBODY)  # "In his letter to Scala, he ...": Scala is not "he"
+                if not _in_subject(tok) and _NOBODY not in recent[-1]:
+                    # "In his letter to Scala, he ...": Scala is not "he", and with someone not
+                    # named as a subject around, "he" may be that someone.
+                    recent[-1].append(_NOBODY)
             if long or tok.pos_ != "VERB" or tok.lemma_.lower() not in REPORTING_VERBS:
                 continue
             lemma = tok.lemma_.lower()
@@ -572,7 +585,8 @@ def find_actors(doc: Doc, max_actors: int = 6) -> list[Actor]:
             cluster = _subject_cluster(subj, index, ent_at, recent)
             if cluster is None:
                 continue
-            after = any(c.dep_ in ("ccomp", "xcomp") and c.i > tok.i for c in tok.children)
+            after = any(c.dep_ in (("ccomp",) if lemma in _NEEDS_CLAUSE else ("ccomp", "xcomp")) and c.i > tok.i
+                        for c in tok.children)
             quote = _preceding_quote(tok)
             if quote and not (after or any(c.dep_ == "dobj" and c.i > tok.i for c in tok.children)
                               and lemma not in _NEEDS_CLAUSE):

@@ -61,7 +61,7 @@ def test_he_said_after_two_men_are_named_is_given_to_nobody(nlp) -> None:  # typ
 
 
 def test_she_said_goes_to_the_woman_of_the_two(nlp) -> None:  # type: ignore[no-untyped-def]
-    text = ("Mark Holden met Sarah Quinn at the club's training ground on Friday. "
+    text = ("Mark Holden and Sarah Quinn met at the club's training ground on Friday. "
             "She said the deal would be completed within a week.")
     found = actors(nlp, text)
     assert not by_name(found, "Holden")
