@@ -83,6 +83,7 @@ def _guard_values(s: Scored) -> dict[str, float | None]:
     actors = s.brief.actors
     return {
         "actors": float(len(actors)),
+        "empty": float(sum(1 for a in actors if not a.position.strip())),
         "grounded": 100.0 * sum(name_grounded(a.name, padded(s.text)) for a in actors) / len(actors)
         if actors else None,
         "grounding": s.brief.grounding_score,
@@ -91,7 +92,8 @@ def _guard_values(s: Scored) -> dict[str, float | None]:
 
 
 # Shown for every engine but Lead-3 (which has no actors).
-BRIEF_EXTRA = Extra(_guard_values, (Column("actors", "actors"), Column("grounded", "grounded%", "{:.0f}", 9),
+BRIEF_EXTRA = Extra(_guard_values, (Column("actors", "actors"), Column("empty", "empty pos", "{:.2f}", 9),
+                                    Column("grounded", "grounded%", "{:.0f}", 9),
                                     Column("grounding", "grounding", "{:.2f}", 9),
                                     Column("dropped", "dropped", "{:.2f}", 7)))
 
