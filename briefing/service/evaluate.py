@@ -18,8 +18,6 @@ was chosen on.
 from __future__ import annotations
 
 import json
-import random
-import statistics
 import time
 from collections import defaultdict
 from collections.abc import Callable, Sequence
