@@ -94,9 +94,9 @@ def test_eval_scores_a_small_file(tmp_path: Path, demo_config: Path, capsys: pyt
     path.write_text("\n".join(json.dumps(x) for x in lines))
     code, out, _ = run(capsys, "eval", str(path), "--config", str(demo_config), "--json")
     assert code == 0
-    rows = {r["dataset"]: r for r in json.loads(out)["rows"]}
-    assert set(rows) == {"a", "b", "overall"} and rows["overall"]["n"] == 3
-    assert rows["a"]["rouge2"] > 10
+    rows = {r["dataset"]: r for r in json.loads(out)["datasets"]}
+    assert set(rows) == {"a", "b"} and rows["a"]["n"] == 2 and rows["b"]["n"] == 1
+    assert rows["a"]["engine"]["rouge2"] > 10 and rows["a"]["lead3"]["rouge2"] > 10
     code, out, _ = run(capsys, "eval", str(path), "--config", str(demo_config), "--engine", "lead-3")
     assert code == 0 and "engine: lead-3" in out
     path.write_text('{"id": 1}\n')

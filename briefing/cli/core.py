@@ -63,6 +63,8 @@ def register(sub: Any) -> None:
     p.add_argument("file", type=Path, help="JSONL with id, article, reference, source_dataset")
     p.add_argument("--limit", type=int, help="only the first N lines")
     p.add_argument("--json", action="store_true", help="print JSON")
+    p.add_argument("--folds", type=int, metavar="K",
+                   help="cross-validate the extractive selector's settings in K folds; print every held-out fold")
     # lead-3 is a baseline of `eval`, not a configurable engine.
     p.set_defaults(func=cmd_eval, not_config=("lead-3",))
 
@@ -232,10 +234,32 @@ def cmd_sources_export(config: Config, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _eval_folds(examples: list[Any], k: int, as_json: bool) -> int:
+    from dataclasses import asdict
+
+    from briefing.service.crossval import cross_validate, format_cv
+
+    if not 2 <= k <= len(examples):
+        raise ConfigError(f"--folds: expected 2 to {len(examples)} (the number of pairs), got {k}")
+    progress, task = _progress(len(examples), "Preparing articles")
+    with progress:
+        result = cross_validate(examples, k, progress=lambda: progress.advance(task))
+    if as_json:
+        import json
+
+        print(json.dumps({"k": result.k, "grid_size": result.grid_size, "folds": [asdict(r) for r in result.rows],
+                          "chosen_on_all": result.chosen_on_all.label()}, indent=2))
+    else:
+        print(format_cv(result))
+    return EXIT_OK
+
+
 def cmd_eval(config: Config, args: argparse.Namespace) -> int:
     from briefing.service.evaluate import evaluate, format_table, load_examples
 
     examples = load_examples(args.file, limit=args.limit)
+    if args.folds is not None:
+        return _eval_folds(examples, args.folds, args.json)
     progress, task = _progress(len(examples), "Evaluating")
     with progress:
         result = evaluate(config, examples, baseline=getattr(args, "opt_summariser.engine") == "lead-3",

@@ -10,6 +10,8 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from briefing.sentences import split_paragraph
+
 _QUOTES = str.maketrans({
     "\u2018": "'", "\u2019": "'", "\u201a": "'", "\u201b": "'", "\u2032": "'",
     "\u201c": '"', "\u201d": '"', "\u201e": '"', "\u201f": '"', "\u2033": '"',
@@ -32,6 +34,29 @@ _LANGUAGE_NAMES = {
     "తెలుగు", "தமிழ்", "ગુજરાતી", "ਪੰਜਾਬੀ", "ಕನ್ನಡ", "മലയാളം", "اردو", "türkçe", "polski", "nederlands",
 }
 _SHORT = 160
+# Page chrome that scrapers leave inside the story, wherever it sits (issue 9): video prompts,
+# the BBC's embedded-player notice and picture credits. Removed as phrases, before and after
+# single-newline lines are joined, so a notice glued to a sentence goes too.
+_CHROME = re.compile(
+    r"""\s*(?:media\s+playback\s+is\s+(?:not\s+|un)?supported\s+on\s+(?:this|your)\s+device\.?
+    |image\s+copyright\s+[^\n]{0,60}?(?=\n|$)
+    |image\s+caption\s+[^\n]*
+    |(?:watch|video|listen):\s+[^\n.]{0,80}(?=\n|$)
+    |more\s+on\s+this\s+story\b[^\n.]{0,60}(?=\n|$))""",
+    re.IGNORECASE | re.VERBOSE)
+_SCROLL = re.compile(r"\s*scroll\s+down\s+for\s+(?:the\s+)?videos?(?:\s*\.{2,}|\s*[.:])?\s*", re.IGNORECASE)
+# Parentheses that point at a photo, not at the story: "(pictured)", "(left)", "(file photo)".
+_PHOTO_REF = re.compile(r"\s*\((?:pictured(?:\s+\w+){0,3}|left|right|centre|center|circled|top|bottom|"
+                        r"inset|above|below|file(?:\s+(?:photo|picture|image))?|stock\s+(?:photo|image|picture)|"
+                        r"(?:left|right|centre|center)\s+and\s+(?:left|right|centre|center)|"
+                        r"[^()]{0,40}\b(?:pictured|shown|illustration|impression|file\s+photo|stock\s+image)\b[^()]{0,20})\)",
+                        re.IGNORECASE)
+# A photo caption: a short label and a colon, then the caption, with no full stop of its own,
+# so a sentence splitter glues it to the next sentence ("Violent: The video captures ...").
+_CAPTION_LABEL = re.compile(r"^[A-Z][\w'’-]*(?:\s+[\w'’-]+){0,3}\s*[:!]\s+[A-Z]")
+_SAYING = re.compile(r"\b(?:said|says|say|told|tells|added|adds|explained|asked|wrote|writes|warned|"
+                     r"insisted|continued|stated|declared|replied|tweeted|posted|reads|read|ruled|"
+                     r"announced|concluded|commented|recalled|admitted)\b", re.IGNORECASE)
 # Wire datelines glued to the first sentence: "(CNN)An unmanned ...", "LONDON (Reuters) - ...".
 _DATELINE = re.compile(r"^(?:[A-Z][A-Za-z .,'-]{0,40}\s)?\((?:CNN|AP|Reuters|AFP|UPI|Bloomberg)\)\s*(?:[-–—]+\s*)?")
 
@@ -68,9 +93,42 @@ def is_boilerplate(line: str, title: str | None = None) -> bool:
 
 
 def split_paragraphs(text: str) -> list[str]:
-    """Paragraphs are separated by blank lines; single newlines inside one are joined."""
-    blocks = re.split(r"\n\s*\n", text)
-    return [" ".join(b.split()) for b in blocks if b.strip()]
+    """Paragraphs are separated by blank lines; single newlines inside one are joined.
+
+    Chrome is removed line by line first (a notice on its own line must not be glued to the
+    sentences around it), then from the joined paragraph, with photo captions.
+    """
+    out = []
+    for block in re.split(r"\n\s*\n", text):
+        lines = [_CHROME.sub(" ", line) for line in block.split("\n")]
+        paragraph = strip_captions(" ".join(" ".join(lines).split()))
+        if paragraph:
+            out.append(paragraph)
+    return out
+
+
+def is_caption(sentence: str) -> bool:
+    """'Grim discovery: Street cleaners who found the remains ...' but not 'He said: "..."'."""
+    m = _CAPTION_LABEL.match(sentence)
+    if not m:
+        return False
+    label = re.split(r"[:!]", sentence, maxsplit=1)[0]
+    return not _SAYING.search(label)
+
+
+def strip_captions(paragraph: str) -> str:
+    """Remove video prompts, photo captions and photo pointers from one paragraph.
+
+    Daily Mail pages put "Scroll down for video" above the lead photo, so the sentence after it
+    is that photo's caption glued (no full stop of its own) to the next sentence: both go.
+    """
+    sents: list[str] = []
+    for n, part in enumerate(_SCROLL.split(paragraph)):
+        part_sents = split_paragraph(_PHOTO_REF.sub("", _CHROME.sub(" ", part)))
+        if n > 0:
+            part_sents = part_sents[1:]
+        sents.extend(s for s in part_sents if not is_caption(s))
+    return " ".join(sents)
 
 
 def clean_article(text: str, title: str | None = None) -> tuple[str, str]:

@@ -1,26 +1,40 @@
-"""``briefing eval``: score briefs against reference summaries with ROUGE.
+"""``briefing eval``: score briefs against reference summaries, beside Lead-3, honestly.
 
-ROUGE-1, ROUGE-2 and ROUGE-Lsum F1 from ``rouge-score`` with stemming; for
-Lsum, summary and reference sentences go on separate lines. Reported per
-``source_dataset`` and overall, with the guard's statistics and speed.
+ROUGE-1, ROUGE-2 and ROUGE-Lsum F1 from ``rouge-score`` with stemming; for Lsum, summary and
+reference sentences go on separate lines. Reported per ``source_dataset`` (the datasets differ
+too much to average), always beside Lead-3 on the same pairs, with the paired difference and a
+bootstrap 95% interval (issue 9), words per summary and seconds per article.
+
+Columns are data, not code in the table: an engine that can say more about its briefs (a
+model's gist, say) exposes ``eval_extras()`` returning :class:`Extra` objects, each a function
+from one scored article to named values plus the :class:`Column` objects that show their
+means. ``evaluate`` adds them to the engine's row and to ``--json``; nothing here changes.
+
+``cross_validate`` (``--folds K``) chooses the extractive selector's settings by k-fold
+cross-validation and reports each held-out fold, so no tuned number is scored on the pairs it
+was chosen on.
 """
 
 from __future__ import annotations
 
 import json
-import re
 import time
 from collections import defaultdict
-from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from briefing.config import Config
 from briefing.errors import ParseError
 from briefing.ingest.clean import clean_article
 from briefing.models import Brief
+from briefing.sentences import split_sentences
 from briefing.summarise import Document, Engine, build_engine
 from briefing.summarise.guard import name_grounded, padded
+
+ROUGE = ("rouge1", "rouge2", "rougeLsum")
+BOOTSTRAP_RESAMPLES = 1000
 
 
 @dataclass(frozen=True)
@@ -30,37 +44,99 @@ class Example:
     reference: str
     source_dataset: str
 
+    @property
+    def dataset(self) -> str:
+        # "cnn_dailymail (test split, ...)" -> "cnn_dailymail": the full name is in --json.
+        return self.source_dataset.split(" ")[0]
+
 
 @dataclass
-class Row:
-    dataset: str
-    n: int = 0
-    rouge1: float = 0.0
-    rouge2: float = 0.0
-    rougeLsum: float = 0.0
-    actors: int = 0
-    grounded_actors: int = 0
-    dropped_sentences: int = 0
-    summary_words: float = 0.0
-    seconds: float = 0.0
-    grounding: float = 0.0  # mean grounding score of the briefs the guard scored
-    scored: int = 0
+class Scored:
+    """One article's brief and its scores: what every column is computed from."""
 
-    @property
-    def grounded_share(self) -> float | None:
-        return self.grounded_actors / self.actors if self.actors else None
+    example: Example
+    text: str  # the cleaned article the engine read
+    brief: Brief
+    seconds: float
+    values: dict[str, float | None] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Column:
+    key: str  # in Scored.values
+    header: str
+    fmt: str = "{:.1f}"  # of the mean over the articles that have a value
+    width: int = 7
+
+
+@dataclass(frozen=True)
+class Extra:
+    """Extra per-article metrics an engine adds to ``briefing eval`` (see the module doc)."""
+
+    compute: Callable[[Scored], dict[str, float | None]]
+    columns: tuple[Column, ...]
+
+
+def _guard_values(s: Scored) -> dict[str, float | None]:
+    actors = s.brief.actors
+    return {
+        "actors": float(len(actors)),
+        "empty": float(sum(1 for a in actors if not a.position.strip())),
+        "grounded": 100.0 * sum(name_grounded(a.name, padded(s.text)) for a in actors) / len(actors)
+        if actors else None,
+        "grounding": s.brief.grounding_score,
+        "dropped": float(sum(1 for f in s.brief.flags if f.startswith("dropped sentence"))),
+    }
+
+
+# Shown for every engine but Lead-3 (which has no actors).
+BRIEF_EXTRA = Extra(_guard_values, (Column("actors", "actors"), Column("empty", "empty pos", "{:.2f}", 9),
+                                    Column("grounded", "grounded%", "{:.0f}", 9),
+                                    Column("grounding", "grounding", "{:.2f}", 9),
+                                    Column("dropped", "dropped", "{:.2f}", 7)))
+
+
+@dataclass
+class Side:
+    """Means for one summariser on one dataset."""
+
+    name: str
+    means: dict[str, float | None]
+
+
+@dataclass
+class Interval:
+    diff: float
+    low: float
+    high: float
+
+
+@dataclass
+class DatasetResult:
+    dataset: str
+    n: int
+    engine: Side
+    baseline: Side | None  # Lead-3 on the same pairs; None when the engine is Lead-3
+    diffs: dict[str, Interval] = field(default_factory=dict)  # engine - Lead-3, per ROUGE metric
 
 
 @dataclass
 class EvalResult:
     engine: str
     model: str | None
-    rows: list[Row] = field(default_factory=list)
+    settings: str | None
+    columns: list[Column]
+    datasets: list[DatasetResult] = field(default_factory=list)
 
     def to_json(self) -> str:
-        return json.dumps({"engine": self.engine, "model": self.model,
-                           "rows": [{**asdict(r), "grounded_share": r.grounded_share} for r in self.rows]},
-                          indent=2)
+        def side(s: Side | None) -> dict[str, Any] | None:
+            return None if s is None else {"name": s.name, **s.means}
+
+        return json.dumps({"engine": self.engine, "model": self.model, "settings": self.settings,
+                           "datasets": [{"dataset": d.dataset, "n": d.n, "engine": side(d.engine),
+                                         "lead3": side(d.baseline),
+                                         "difference": {k: vars(v) for k, v in d.diffs.items()}}
+                                        for d in self.datasets]}, indent=2)
 
 
 def load_examples(path: Path, limit: int | None = None) -> list[Example]:
@@ -84,11 +160,6 @@ def load_examples(path: Path, limit: int | None = None) -> list[Example]:
     return examples
 
 
-def split_sentences(text: str) -> list[str]:
-    parts = re.split(r"(?<=[.!?])\s+(?=[\"'A-Z0-9])|\n+", text.strip())
-    return [p.strip() for p in parts if p.strip()]
-
-
 class Lead3:
     """Baseline: the first three sentences of the article."""
 
@@ -101,58 +172,105 @@ class Lead3:
         return [self.summarise(d) for d in docs]
 
 
+class Rouge:
+    """ROUGE F1 x100 against a reference, with its sentences on lines for Lsum."""
+
+    def __init__(self) -> None:
+        from rouge_score import rouge_scorer
+
+        self.scorer = rouge_scorer.RougeScorer(list(ROUGE), use_stemmer=True)
+
+    def __call__(self, reference: str, summary: list[str]) -> dict[str, float]:
+        scores = self.scorer.score("\n".join(split_sentences(reference)), "\n".join(summary))
+        return {k: 100 * scores[k].fmeasure for k in ROUGE}
+
+
+def article_text(ex: Example) -> str:
+    return clean_article(ex.article, title="")[1]
+
+
+def _run(engine: Engine, ex: Example, text: str, rouge: Rouge, extras: Sequence[Extra]) -> Scored:
+    start = time.perf_counter()
+    brief = engine.summarise(Document(title="", text=text))
+    s = Scored(ex, text, brief, time.perf_counter() - start)
+    s.values.update(rouge(ex.reference, brief.summary))
+    s.values["words"] = float(len(brief.summary_text.split()))
+    s.values["seconds"] = s.seconds
+    for extra in extras:
+        s.values.update(extra.compute(s))
+    return s
+
+
+def _mean(values: list[float | None]) -> float | None:
+    present = [v for v in values if v is not None]
+    return sum(present) / len(present) if present else None
+
+
+def bootstrap(diffs: list[float], resamples: int = BOOTSTRAP_RESAMPLES, seed: int = 0) -> Interval:
+    """Mean paired difference and its percentile bootstrap 95% interval."""
+    import numpy as np
+
+    d = np.asarray(diffs, dtype=float)
+    idx = np.random.default_rng(seed).integers(0, len(d), size=(resamples, len(d)))
+    means = d[idx].mean(axis=1)
+    return Interval(float(d.mean()), float(np.percentile(means, 2.5)), float(np.percentile(means, 97.5)))
+
+
+BASE_COLUMNS = [Column("rouge1", "R1", width=6), Column("rouge2", "R2", width=6), Column("rougeLsum", "RLsum", width=6),
+                Column("words", "words", width=6), Column("seconds", "s/article", "{:.3f}", 9)]
+
+
 def evaluate(config: Config, examples: list[Example], *, baseline: bool = False, engine: Engine | None = None,
              progress: Callable[[], None] | None = None) -> EvalResult:
-    from rouge_score import rouge_scorer
-
+    """The engine, and Lead-3 on the same cleaned articles, per dataset."""
     engine = engine or (Lead3() if baseline else build_engine(config.summariser))
-    scorer = rouge_scorer.RougeScorer(["rouge1", "rouge2", "rougeLsum"], use_stemmer=True)
-    rows: dict[str, Row] = defaultdict(lambda: Row(dataset=""))
+    is_lead3 = isinstance(engine, Lead3)
+    extras: list[Extra] = [] if is_lead3 else [BRIEF_EXTRA, *getattr(engine, "eval_extras", lambda: [])()]
+    rouge, lead3 = Rouge(), Lead3()
+    by_dataset: dict[str, list[tuple[Scored, Scored | None]]] = defaultdict(list)
     for ex in examples:
-        _, text = clean_article(ex.article, title="")
-        start = time.perf_counter()
-        brief = engine.summarise(Document(title="", text=text))
-        elapsed = time.perf_counter() - start
-        scores = scorer.score("\n".join(split_sentences(ex.reference)), "\n".join(brief.summary))
-        dropped = sum(1 for f in brief.flags if f.startswith("dropped sentence"))
-        for key in (ex.source_dataset, "overall"):
-            r = rows[key]
-            r.dataset = key
-            r.n += 1
-            r.rouge1 += scores["rouge1"].fmeasure
-            r.rouge2 += scores["rouge2"].fmeasure
-            r.rougeLsum += scores["rougeLsum"].fmeasure
-            r.actors += len(brief.actors)
-            r.grounded_actors += sum(name_grounded(a.name, padded(text)) for a in brief.actors)
-            r.dropped_sentences += dropped
-            r.summary_words += len(brief.summary_text.split())
-            r.seconds += elapsed
-            if brief.grounding_score is not None:
-                r.grounding += brief.grounding_score
-                r.scored += 1
+        text = article_text(ex)
+        mine = _run(engine, ex, text, rouge, extras)
+        base = None if is_lead3 else _run(lead3, ex, text, rouge, [])
+        by_dataset[ex.dataset].append((mine, base))
         if progress:
             progress()
-    out = EvalResult(engine=engine.name, model=engine.model)
-    for key in sorted(rows, key=lambda k: (k == "overall", k)):
-        r = rows[key]
-        for attr in ("rouge1", "rouge2", "rougeLsum"):
-            setattr(r, attr, 100 * getattr(r, attr) / r.n)
-        r.summary_words /= r.n
-        r.seconds /= r.n
-        r.grounding = r.grounding / r.scored if r.scored else 0.0
-        out.rows.append(r)
+    columns = BASE_COLUMNS + [c for e in extras for c in e.columns]
+    settings = getattr(getattr(engine, "weights", None), "label", lambda: None)()
+    out = EvalResult(engine=engine.name, model=engine.model, settings=settings, columns=columns)
+    for name in sorted(by_dataset):
+        pairs = by_dataset[name]
+        mine_side = Side(engine.name, {c.key: _mean([m.values.get(c.key) for m, _ in pairs]) for c in columns})
+        result = DatasetResult(name, len(pairs), mine_side, None)
+        if not is_lead3:
+            result.baseline = Side("lead-3", {c.key: _mean([b.values.get(c.key) for _, b in pairs if b])
+                                              for c in BASE_COLUMNS})
+            for key in ROUGE:
+                result.diffs[key] = bootstrap([float(m.values[key] or 0) - float(b.values[key] or 0)
+                                               for m, b in pairs if b])
+        out.datasets.append(result)
     return out
+
+
+def _cell(col: Column, value: float | None) -> str:
+    return f"{'-' if value is None else col.fmt.format(value):>{max(col.width, len(col.header))}}"
 
 
 def format_table(result: EvalResult) -> str:
     head = f"engine: {result.engine}" + (f" ({result.model})" if result.model else "")
-    lines = [head, f"{'dataset':14} {'n':>4} {'R1':>6} {'R2':>6} {'RLsum':>6} {'grounded':>9} "
-                   f"{'grounding':>9} {'dropped':>8} {'words':>6} {'s/article':>9}"]
-    for r in result.rows:
-        share = f"{100 * r.grounded_share:.0f}%" if r.grounded_share is not None else "-"
-        grounding = f"{r.grounding:.2f}" if r.scored else "-"
-        # "cnn_dailymail (test split, ...)" -> "cnn_dailymail": the full name is in --json.
-        name = r.dataset.split(" ")[0][:14]
-        lines.append(f"{name:14} {r.n:>4} {r.rouge1:6.1f} {r.rouge2:6.1f} {r.rougeLsum:6.1f} {share:>9} "
-                     f"{grounding:>9} {r.dropped_sentences:>8} {r.summary_words:6.1f} {r.seconds:9.2f}")
+    lines = [head + (f"; selector: {result.settings}" if result.settings else "")]
+    header = " ".join(f"{c.header:>{max(c.width, len(c.header))}}" for c in result.columns)
+    for d in result.datasets:
+        lines += ["", f"{d.dataset} ({d.n} pairs)", f"  {'':24} {header}"]
+        for side in (d.engine, d.baseline):
+            if side is not None:
+                lines.append(f"  {side.name[:24]:24} " + " ".join(_cell(c, side.means.get(c.key))
+                                                                    for c in result.columns))
+        if d.diffs:
+            lines.append("  difference, 95% interval " + "   ".join(
+                f"{c.header} {d.diffs[c.key].diff:+.1f} [{d.diffs[c.key].low:+.1f}, {d.diffs[c.key].high:+.1f}]"
+                for c in result.columns if c.key in d.diffs))
+    if any(d.diffs for d in result.datasets):
+        lines += ["", f"difference: {result.engine} minus lead-3 on the same pairs; interval: paired bootstrap, "
+                      f"{BOOTSTRAP_RESAMPLES} resamples."]
     return "\n".join(lines)

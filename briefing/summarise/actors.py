@@ -14,7 +14,9 @@ he/she subject refers to the last person named before it.
 
 from __future__ import annotations
 
+import functools
 import re
+from collections import Counter
 from dataclasses import dataclass, field
 
 from spacy.tokens import Doc, Span, Token
@@ -26,19 +28,50 @@ accuse acknowledge add admit advise agree allege announce appeal argue ask asser
 caution charge claim comment complain concede condemn confirm contend criticise criticize decide declare
 defend demand deny describe dismiss emphasise emphasize estimate explain express fear hail highlight hope
 impose indicate insist instruct issue maintain note object oppose order plan pledge praise predict promise
-propose protest question recommend refuse reiterate reject remark repeat reply report request say seek
+propose protest question recommend refuse reiterate reject remark repeat reply request say seek
 signal state stress suggest support tell threaten urge vow want warn welcome write
 """.split())
 # Verbs that only attribute a position when they carry an object or clause.
 _NEEDS_OBJECT = frozenset({"issue", "express", "call", "seek", "support", "oppose", "back", "want", "plan"})
-_ACTOR_LABELS = {"PERSON": "person", "ORG": "organisation", "GPE": "country or government", "NORP": "group"}
+# Verbs that state a position only with a clause or a quote: "X added that ..." / "'...,' X
+# told the court", not "Beck added an own goal" or "Garza asked his friend to the prom".
+_NEEDS_CLAUSE = frozenset({"add", "ask", "tell", "maintain", "concede", "claim", "note", "write", "explain", "reply", "comment",
+                           "remark", "state", "indicate", "signal", "repeat"})
+# Evidence longer than this is almost always a photo caption glued to a sentence (issue 9).
+MAX_EVIDENCE_WORDS = 55
+# Name words that make a name an organisation whatever the tagger said ("Arriva Trains Wales").
+_ORG_WORDS = frozenset({"trains", "airways", "airlines", "news", "times", "post", "tribune", "herald", "ltd",
+                        "inc", "plc", "llc", "corp", "group", "fc", "club", "police", "council", "party",
+                        "university", "agency", "bank", "trust", "foundation", "association", "federation",
+                        "union", "commission", "committee", "ministry", "department", "service", "services",
+                        "office", "court", "society", "institute", "hospital", "school", "college", "league",
+                        "zoo", "museum", "agency", "company", "firm", "charity", "network", "channel", "newspaper",
+                        "broadcaster", "airline", "brand", "church", "centre", "center", "authority", "board",
+                        "press", "show", "programme", "facebook", "twitter", "instagram", "magazine"})
+_HONORIFICS = re.compile(r"^(?:mr|mrs|ms|miss|dr|prof|sir|dame|lord|lady)\.?\s+", re.IGNORECASE)
+_ACTOR_LABELS = {"PERSON": "person", "ORG": "organisation"}
+# spaCy's small model tags some organisations as places ("the opposition Green Alliance"); a
+# place-tagged name whose last word is one of these is an organisation. Other places are not
+# actors: "Liverpool said" is a club, "Russia said" a government, and the model cannot tell.
+_ORG_HEADS = frozenset("""
+alliance party council union club fc united association agency authority ministry department court bank
+university college school hospital police force service commission committee league federation council
+institute foundation trust group company corporation board government assembly parliament senate congress
+""".split())
 _PRONOUNS = {"he", "she"}
-_TITLE_WORDS = re.compile(r"^(president|prime|minister|foreign|secretary|chancellor|king|queen|senator|"
-                          r"governor|mayor|chief|general|spokes\w+|ambassador|commissioner|leader|head|"
-                          r"director|ceo|chairman|chairwoman|chair|judge|sen|rep|dr|mr|mrs|ms|gen|"
-                          r"[A-Z][a-z]+n|[a-z]+ian|[a-z]+ese|[a-z]+ish|deputy|vice|defence|defense|"
-                          r"interior|finance|health|justice|state|attorney|party|opposition|former)$",
-                          re.IGNORECASE)
+# Words of a title written before a name ("Russian Foreign Minister Sergei Lavrov"), matched on
+# capitalised words only, lower-cased. A nationality ("Russian") counts when spaCy tags it NORP.
+# (This was one case-insensitive regex whose "[A-Z][a-z]+n" matched any word ending in "n", so
+# "when" and "between" became titles: issue 9.)
+_TITLE_WORDS = frozenset("""
+president prime minister foreign secretary chancellor king queen prince princess senator governor mayor
+chief general spokesman spokeswoman spokesperson ambassador commissioner leader head director ceo chairman
+chairwoman chair judge sen rep dr mr mrs ms gen deputy vice defence defense interior finance health justice
+state attorney party opposition former council police inspector detective superintendent sergeant officer
+captain coach manager striker midfielder defender goalkeeper professor sir dame lord lady mp prosecutor
+lawyer solicitor barrister attorney inspector executive founder owner chairman spokesman gov lt sgt det insp
+ch supt cllr col capt cpl pc msp mep mla
+""".split())
 MAX_POSITION_WORDS = 22
 
 
@@ -49,7 +82,21 @@ class _Cluster:
     aliases: set[str] = field(default_factory=set)  # lower-cased keys that refer to this actor
     title: str = ""
     mentions: int = 0
+    surnames: set[str] = field(default_factory=set)
+    votes: Counter[str] = field(default_factory=Counter)  # PERSON / ORG, a cue in the text counting 3
+    first_at: int = 1 << 30  # character offset of the first mention
+    first_named: bool = False  # some mention starts with a known first name
+    honorific: bool = False  # some mention has Mr, Mrs, Ms, Dr ... before it
+    gender: str = ""  # "male" / "female" from a first name or an honorific; "" when unknown
     statements: list[tuple[int, str, str]] = field(default_factory=list)  # (strength, position, evidence)
+
+    @property
+    def is_person(self) -> bool:
+        """Known to be a person, not only tagged as one: a first name, an honorific or a title
+        ("Brexit", "Big Ben" and "Chester" are tagged PERSON by the small model)."""
+        label = self.votes.most_common(1)[0][0] if self.votes else self.label
+        titled = any(w.lower().rstrip(".") in _TITLE_WORDS for w in self.title.split())  # not "French" alone
+        return label == "PERSON" and bool(self.honorific or titled or self.first_named)
 
     @property
     def name(self) -> str:
@@ -58,8 +105,113 @@ class _Cluster:
 
 def _norm(text: str) -> str:
     text = re.sub(r"^(the|a|an)\s+", "", text.strip(), flags=re.IGNORECASE)
+    text = _HONORIFICS.sub("", text)  # "Ms Prior" is "Linda Prior"
     text = re.sub(r"'s$", "", text)
     return " ".join(text.casefold().split())
+
+
+def _is_title_word(tok: Token) -> bool:
+    """A word of a title from a fixed list (either case: "spokesman Chris Williams"), or a
+    capitalised nationality ("Russian")."""
+    if tok.lower_.rstrip(".") in _TITLE_WORDS:
+        return True
+    return tok.text[:1].isupper() and tok.ent_type_ == "NORP"
+
+
+def actor_label(ent: Span) -> str | None:
+    """The actor type of an entity: PERSON, ORG, or None when it is not an actor.
+
+    spaCy's small model often tags people as organisations and back ("Terra Lurie", "Arriva
+    Trains Wales"); a word of the name that only organisations use, or a known first name at
+    the start of a name of two or three words, overrides it.
+    """
+    words = [t.lower_ for t in ent]
+    if ent.label_ == "GPE":
+        return "ORG" if words[-1] in _ORG_HEADS else None
+    if ent.label_ not in ("PERSON", "ORG"):
+        return None
+    return type_cue(ent) or ent.label_
+
+
+def type_cue(ent: Span) -> str | None:
+    """PERSON or ORG when the text itself says which, whatever the tagger's label."""
+    words = [t.lower_ for t in ent]
+    acronym = any(t.text.isupper() and len(t.text) > 1 and t.text not in _HONOURS for t in ent)
+    if any(w in _ORG_WORDS for w in words) or acronym:
+        return "ORG"
+    if ent.doc.text[max(0, ent.start_char - 7):ent.start_char].endswith("-based ") or _appositive_is_org(ent):
+        return "ORG"  # "Manhattan-based Skin Laundry", "Roscosmos, the Russian Federal Space Agency"
+    if 2 <= len(ent) <= 3 and first_name_gender(ent[0].text) is not None:
+        return "PERSON"
+    if ent.label_ == "ORG":
+        # "O'Donnell wrote on her blog that she ...": an "organisation" that is a she or he.
+        rest = [t for t in ent.sent if t.i >= ent.end]
+        if any(t.lower_ in ("she", "her", "he", "his") for t in rest) and not any(
+                t.ent_type_ in ("PERSON", "ORG") for t in rest):
+            return "PERSON"
+    return None
+
+
+_HONOURS = frozenset({"OBE", "MBE", "CBE", "KBE", "DBE", "QC", "KC", "MP", "MSP", "MEP", "AM", "MLA", "JP", "PhD"})
+
+
+def _appositive_is_org(ent: Span) -> bool:
+    for child in ent.root.children:
+        if child.dep_ == "appos" and child.i >= ent.end and child.lower_ in _ORG_WORDS | _ORG_HEADS:
+            return True
+    return False
+
+
+def first_name_gender(word: str) -> str | None:
+    """'male' or 'female' for a common first name, None for any other word (gender-guesser's
+    list; None everywhere when it is not installed)."""
+    detector = _name_detector()
+    if detector is None or not word[:1].isupper():
+        return None
+    # "andy" (used by both) is not evidence enough: "London" and "Sun" are in the list as such.
+    return {"male": "male", "mostly_male": "male", "female": "female",
+            "mostly_female": "female"}.get(detector.get_gender(word))
+
+
+@functools.lru_cache(maxsize=1)
+def _name_detector():  # type: ignore[no-untyped-def]
+    try:
+        import gender_guesser.detector as gender
+    except ImportError:
+        return None
+    return gender.Detector(case_sensitive=False)
+
+
+def _gender(ent: Span, parts: list[str]) -> str:
+    before = ent.doc[ent.start - 1].lower_.rstrip(".") if ent.start else ""
+    first = ent[0].lower_.rstrip(".")
+    for word in (first, before):
+        if word in ("mr", "sir", "lord"):
+            return "male"
+        if word in ("mrs", "ms", "miss", "dame", "lady"):
+            return "female"
+    # Also for one word: a "she" is never "James", whether it is his first name or surname.
+    return first_name_gender(ent[0].text) or ""
+
+
+_NOBODY = _Cluster(label="NOBODY")  # a person named in this sentence who is not its subject
+
+
+def _full_name(ent: Span) -> Span:
+    """'Rhodri Giggs' where the model tagged only 'Giggs': a capitalised first name joined to it."""
+    start = ent.start
+    while (ent.label_ in ("PERSON", "ORG") and start > 0 and ent.doc[start - 1].pos_ == "PROPN"
+           and ent.doc[start - 1].dep_ == "compound" and ent.doc[start - 1].head.i in range(ent.start, ent.end)
+           and not ent.doc[start - 1].ent_type_
+           and (ent.label_ == "ORG" or first_name_gender(ent.doc[start - 1].text) is not None)
+           and not (ent.label_ == "PERSON" and _is_title_word(ent.doc[start - 1]))):
+        start -= 1
+    end = ent.end
+    while end - start > 2 and ent.doc[end - 1].text in _HONOURS:
+        end -= 1  # "Alan Tobias OBE"
+    while ent.label_ == "PERSON" and end - start > 2 and (_is_title_word(ent.doc[start]) or ent.doc[start].is_punct):
+        start += 1  # "Prosecutor Susan Hunt", "MP Michael Ellis": the title is not the name
+    return ent if (start, end) == (ent.start, ent.end) else Span(ent.doc, start, end, label=ent.label_)
 
 
 def _person_title(ent: Span) -> str:
@@ -68,7 +220,7 @@ def _person_title(ent: Span) -> str:
     i = ent.start - 1
     while i >= 0 and len(words) < 4:
         tok = ent.doc[i]
-        if tok.is_punct or tok.lower_ in ("the", "a", "an") or not _TITLE_WORDS.match(tok.text):
+        if tok.is_punct or tok.lower_ in ("the", "a", "an") or not _is_title_word(tok):
             break
         words.insert(0, tok.text)
         i -= 1
@@ -80,6 +232,9 @@ class _Index:
 
     def __init__(self) -> None:
         self.clusters: list[_Cluster] = []
+        # Where each surname is first written alone: a surname used before any full name with it
+        # belongs to someone the tagger did not name in full, so it is given to nobody.
+        self.first_bare: dict[str, int] = {}
 
     def _find(self, key: str, label: str | None = None) -> _Cluster | None:
         for c in self.clusters:
@@ -87,19 +242,37 @@ class _Index:
                 return c
         return None
 
-    def add_entity(self, ent: Span) -> _Cluster:
+    def add_entity(self, ent: Span, label: str) -> _Cluster | None:
+        """The actor this mention names; None for a bare surname that two people share."""
         text = ent.text.strip()
         if text.endswith("'s"):
             text = text[:-2]
         text = re.sub(r"^(the|The)\s+", "", text)
         key = _norm(text)
-        label = ent.label_
         parts = key.split()
-        cluster = self._find(key)
-        if cluster is None and label == "PERSON" and parts:
-            # Surname-tolerant: "Putin" and "Vladimir Putin" are one person.
-            cluster = next((c for c in self.clusters if c.label == "PERSON" and
-                            (parts[-1] in c.aliases or any(a.split()[-1] == parts[-1] for a in c.aliases))), None)
+        if not parts:
+            return None
+        if label == "ORG" and len(parts) == 1 and any(c.label == "PERSON" and parts[0] in c.surnames
+                                                      for c in self.clusters):
+            label = "PERSON"  # "Defoe" tagged as an organisation after "Jermain Defoe"
+        cluster = self._find(key) if not (label == "PERSON" and len(parts) == 1) else next(
+            (c for c in self.clusters if c.label == "ORG" and key in c.aliases), None)
+        if cluster is None and label == "PERSON":
+            # Surname-tolerant: "Putin" and "Vladimir Putin" are one person. Full names are added
+            # first (find_actors), so a bare surname sees every person it may mean: two full
+            # names are two people ("Rhodri Giggs", "Natasha Giggs"), and a surname they share is
+            # nobody in particular, so its words go to neither of them (issue 9).
+            same = [c for c in self.clusters if c.label == "PERSON" and parts[-1] in c.surnames]
+            if len(parts) == 1 and ent.start and ent.doc[ent.start - 1].lower_ in ("sir", "dame"):
+                # "Sir Michael" is Sir Michael Wilshaw: knights go by their first name.
+                same = [c for c in self.clusters if c.label == "PERSON" and
+                        any(len(n.split()) > 1 and _norm(n).split()[0] == parts[0] for n in c.names)]
+            if len(parts) == 1 and len(same) > 1:
+                return None
+            if len(parts) == 1 and same:
+                if min(same[0].first_at, self.first_bare.get(parts[0], 1 << 30)) < same[0].first_at:
+                    return None  # "Freberg" before any full name: not necessarily the Freberg named later
+                cluster = same[0]
         if cluster is None and label == "ORG" and len(parts) == 1:
             # "Commission" -> "European Commission": the head noun of a known organisation.
             cluster = next((c for c in self.clusters if c.label == "ORG" and
@@ -107,8 +280,16 @@ class _Index:
         if cluster is None:
             cluster = _Cluster(label=label)
             self.clusters.append(cluster)
+        cluster.first_at = min(cluster.first_at, ent.start_char)
         cluster.names.append(text)
-        cluster.aliases.update({key, parts[-1]} if label == "PERSON" and parts else {key})
+        cluster.votes[label] += 3 if type_cue(ent) else 1
+        cluster.aliases.add(key)
+        if label == "PERSON":
+            cluster.surnames.add(parts[-1])
+            cluster.gender = cluster.gender or _gender(ent, parts)
+            cluster.first_named |= len(parts) > 1 and first_name_gender(ent[0].text) is not None
+            cluster.honorific |= bool(ent.start) and ent.doc[ent.start - 1].lower_.rstrip(".") in (
+                "mr", "mrs", "ms", "miss", "dr", "sir", "dame", "lord", "lady", "prof")
         cluster.mentions += 1
         if label == "PERSON":
             title = _person_title(ent)
@@ -184,17 +365,25 @@ def _position(verb: Token, subject: Token) -> str:
     for t in tokens:
         if t.i < verb.i and t.dep_ != "neg":
             continue
-        word = _present(t) if t == verb or (t.dep_ == "conj" and t.head == verb and t.pos_ == "VERB") else t.text
+        conj = t.dep_ == "conj" and t.head == verb and t.pos_ == "VERB" and not any(c.dep_ == "aux" for c in t.children)
+        word = _present(t) if t == verb or conj else t.text
         words.append(word + t.whitespace_)
     text = "".join(words).strip()
     text = re.sub(r"\s+([,.;:!?])", r"\1", text).strip(" ,;:-")
     text = re.sub(r"\"|(?<![A-Za-z])'|'(?![A-Za-z])", "", text)  # quote marks, not apostrophes
     text = re.sub(r",\s*$", "", text).rstrip(".")
     text = re.sub(r"^(\w+),\s+", r"\1: ", text)  # 'says, We don't want' -> 'says: We don't want'
+    text = re.sub(r",\s+(?:the\s+)?[A-Z][^,]{0,50}\s(?:reported|reports|said|says)$", "", text)
+    return _shorten(text)
+
+
+def _shorten(text: str) -> str:
+    text = re.sub(r"[\s,;:-]+(?:but|and|or|as|while|because)$", "", text)
     parts = text.split()
     if len(parts) > MAX_POSITION_WORDS:
         cut = " ".join(parts[:MAX_POSITION_WORDS])
-        m = re.match(r"(.{25,}?)[,;:](?=\s)", cut)
+        # At a clause break if that still says something ("says: When he was elected …" does not).
+        m = re.match(r"(.{60,}?)[,;:](?=\s)", cut)
         text = (m.group(1) if m else cut).rstrip(",;: ") + " …"
     return text
 
@@ -220,59 +409,225 @@ def _subject(verb: Token) -> Token | None:
     return subj
 
 
+def _names_subject(tok: Token, subj: Token) -> bool:
+    """Whether ``tok`` names the subject itself ("its leader, Sofia Lind"), not someone attached
+    to it ("Gentile's lawyer", "a friend of Gentile")."""
+    while tok != subj:
+        if tok.dep_ in ("poss", "prep", "pobj", "relcl", "acl", "nmod", "conj"):
+            return False
+        if tok.dep_ == "compound" and tok.head == subj and subj.pos_ == "NOUN" and subj.lower_ not in _VOICES:
+            return False  # "the NHS regulator said": the regulator, not the NHS
+        if tok.dep_ == "compound" and tok.head.lower_ in _TITLE_WORDS - _VOICES and tok.head.lower_ != tok.lower_:
+            return False  # "Dagenham & Redbridge manager John Still said": the manager, not the club
+        tok = tok.head
+    return True
+
+
+# Common nouns through which an organisation speaks: "a Gwent Police spokesman said".
+_VOICES = frozenset({"spokesman", "spokeswoman", "spokesperson", "statement", "source", "sources", "website",
+                     "account", "spokespeople", "representative"})
+
+
 def _subject_cluster(subj: Token, index: _Index, ent_at: dict[int, _Cluster],
-                     last_person: _Cluster | None) -> _Cluster | None:
+                     recent: list[list[_Cluster]]) -> _Cluster | None:
     if subj.lower_ in _PRONOUNS:
-        return last_person
+        # "he said" is the one person named in this sentence or the one before; with two
+        # people there, the speaker is a guess, and a wrong speaker is worse than none.
+        gender = "male" if subj.lower_ == "he" else "female"
+        named = [c for c in (recent[-1] or recent[0]) if c is _NOBODY or c.gender in ("", gender)]
+        return named[0] if len(named) == 1 and named[0] is not _NOBODY and named[0].is_person else None
     if subj.i in ent_at:
         return ent_at[subj.i]
     for tok in subj.subtree:  # "Foreign Minister Sergei Lavrov and the spokesperson": first named part
-        if tok.i in ent_at and tok.head == subj or tok.i in ent_at and tok == subj:
+        if tok.i in ent_at and _names_subject(tok, subj):
             return ent_at[tok.i]
     span = subj.doc[subj.left_edge.i: subj.i + 1]
     return index.resolve_phrase(span.text)
 
 
+# Verbs that name a position only with a person or thing as object: "Police charged Gentile
+# with ..." (without one, "Gentile charged with selling a firearm" is a passive headline).
+_NEEDS_DIRECT_OBJECT = frozenset({"charge", "accuse", "blame", "order", "question", "sentence", "report"})
+_STOP = frozenset("""a an the and or but of to in on at for by with from as that this it its is was be been are were
+he she they we i you his her their our my me him them us so not no there here very just also would will could
+should can may might has have had do does did""".split())
+
+
+def _active_statement(verb: Token) -> bool:
+    """An active, finite reporting verb whose subject is its agent (not "was charged", not a
+    participle modifying a noun: "Gentile, charged with ...")."""
+    if any(c.dep_ in ("auxpass", "nsubjpass", "neg") for c in verb.children):
+        return False  # passive, or "has not commented": no position
+    if verb.dep_ in ("acl", "relcl", "amod", "pcomp", "pobj", "csubj", "xcomp", "auxpass"):
+        return False
+    if verb.tag_ == "VBN" and not any(c.dep_ == "aux" and c.lemma_ == "have" for c in verb.children):
+        return False
+    if verb.tag_ == "VBG":
+        return False
+    if verb.lemma_.lower() == "hail" and any(c.dep_ == "prep" and c.lower_ == "from" for c in verb.children):
+        return False  # "hails from California"
+    if verb.lemma_.lower() in _NEEDS_DIRECT_OBJECT and not any(c.dep_ in ("dobj", "ccomp") for c in verb.children):
+        return False
+    return True
+
+
+def _in_subject(tok: Token) -> bool:
+    """Whether a name is (part of) a subject: 'Mr Hall warned', 'Its leader, Sofia Lind, argued'."""
+    while tok.dep_ in ("compound", "appos", "flat", "conj") and tok.head != tok:
+        tok = tok.head
+    return tok.dep_ in ("nsubj", "nsubjpass", "ROOT")
+
+
+def _inside_quote(verb: Token) -> bool:
+    """An odd number of double quotes before the verb in its sentence: it is in someone's quote."""
+    return verb.doc[verb.sent.start: verb.i].text.count('"') % 2 == 1
+
+
+def _main_clause(verb: Token) -> bool:
+    """The verb of the sentence, or joined to it: '... and said', '"...", he said'."""
+    while verb.dep_ == "conj":
+        verb = verb.head
+    return verb.dep_ in ("ROOT", "parataxis")
+
+
+def _quote_follows(verb: Token) -> bool:
+    """'X said: "..."' parses with the quote as a sibling, not a clause of the verb."""
+    nxt = verb.doc[verb.i + 1: verb.i + 4]
+    return any(t.text == ":" for t in nxt)
+
+
+def substantive(position: str) -> bool:
+    """A position says something: three words or more, one of them a content word besides the
+    verb, and not a cut-off "If you look back at ... …"."""
+    words = re.findall(r"[A-Za-z0-9][A-Za-z0-9'-]*", position)
+    if position.endswith("…") and re.match(r"\w+:?\s+(?:if|when|while|although|though|because|as|since|after|"
+                                           r"before|unless)\b", position, re.IGNORECASE):
+        return False  # cut inside its opening subordinate clause: it says nothing yet
+    return len(words) >= 3 and any(w.lower() not in _STOP for w in words[1:])
+
+
+def _preceding_quote(verb: Token) -> str:
+    """'"We will appeal," the club said': the clause before the verb is what was said."""
+    clause = next((c for c in verb.children if c.dep_ == "ccomp" and c.i < verb.i), None)
+    if clause is None:
+        return ""
+    subj = _subject(verb)
+    end = subj.left_edge.i if subj is not None and subj.i < verb.i else verb.i
+    text = verb.doc[min(verb.sent.start, clause.left_edge.i): end].text
+    # '..., by stating: "He has ..."': only what is inside the last quotation.
+    opening = list(re.finditer(r"(?:^|(?<=[\s:(]))['\"](?=[A-Z0-9(])", text))
+    if opening and opening[-1].start() > 0:
+        text = text[opening[-1].start():]
+    # '"... security," national security expert': nothing after the closing quote.
+    text = re.sub(r"[,.!?]['\"]\s+[^'\"]{1,50}$", "", text)
+    text = re.sub(r"\"|(?<![A-Za-z])'|'(?![A-Za-z])", "", text).strip(" ,;:-")
+    if not re.match(r"[A-Z0-9(]", text):
+        return ""  # a fragment: the sentence began inside the quote
+    # '..." problems," FTF vice-president': the quote ends at its last punctuation.
+    text = re.sub(r",\s+[A-Z][\w-]*(?:\s+[\w-]+){0,2}$", "", text)
+    return _shorten(text.rstrip(".,"))
+
+
 def find_actors(doc: Doc, max_actors: int = 6) -> list[Actor]:
-    """Actors with at least one attributed position, most prominent first."""
+    """Named persons and organisations with a position stated as speaker or agent, most prominent first.
+
+    An actor whose only statements are empty, passive or of uncertain speaker is left out:
+    no actor is better than a wrong one (issue 9).
+    """
     if max_actors <= 0:
         return []
     index = _Index()
     ent_at: dict[int, _Cluster] = {}
-    for ent in doc.ents:
-        if ent.label_ not in _ACTOR_LABELS or ent.label_ == "NORP":
+    ents = [(_full_name(ent), actor_label(ent)) for ent in doc.ents]
+    # Full names before bare surnames, so that a surname is matched against every person it may mean.
+    ents.sort(key=lambda e: len(e[0]) == 1)
+    for ent, label in reversed(ents):
+        if label == "PERSON" and len(ent) == 1:
+            index.first_bare[_norm(ent.text).split()[-1] if _norm(ent.text) else ""] = ent.start_char
+    for ent, label in ents:
+        if label is None:
             continue
-        cluster = index.add_entity(ent)
-        for tok in ent:
-            ent_at[tok.i] = cluster
-    last_person: _Cluster | None = None
+        cluster = index.add_entity(ent, label)
+        if cluster is not None:
+            for tok in ent:
+                ent_at[tok.i] = cluster
+    recent: list[list[_Cluster]] = [[], []]  # persons named in the previous sentence and this one
     for sent in doc.sents:
+        recent = [recent[-1], []]
+        # Over-long, or not ending like a sentence: a photo caption glued to the story (issue 9).
+        long = len(sent) > MAX_EVIDENCE_WORDS or not re.search(r"[.!?]['\"]?$", sent.text.strip())
         for tok in sent:
-            if tok.i in ent_at and ent_at[tok.i].label == "PERSON":
-                pass
-            if tok.pos_ != "VERB" or tok.lemma_.lower() not in REPORTING_VERBS:
+            if tok.i in ent_at and ent_at[tok.i].label == "PERSON" and ent_at[tok.i] not in recent[-1]:
+                recent[-1].append(ent_at[tok.i])
+                if not _in_subject(tok) and _NOBODY not in recent[-1]:
+                    # "In his letter to Scala, he ...": Scala is not "he", and with someone not
+                    # named as a subject around, "he" may be that someone.
+                    recent[-1].append(_NOBODY)
+            if long or tok.pos_ != "VERB" or tok.lemma_.lower() not in REPORTING_VERBS:
                 continue
-            if tok.lemma_.lower() in _NEEDS_OBJECT and not _has_content(tok):
+            lemma = tok.lemma_.lower()
+            if lemma in _NEEDS_OBJECT and not _has_content(tok):
+                continue
+            if not _active_statement(tok):
                 continue
             subj = _subject(tok)
-            if subj is None or subj.dep_ == "nsubjpass":
+            if subj is None:
                 continue
-            cluster = _subject_cluster(subj, index, ent_at, last_person)
+            if not _main_clause(tok) and (subj.lower_ in _PRONOUNS or tok.dep_ != "ccomp"):
+                continue  # "after she asked for ...": a pronoun in a side clause is anyone's
+            if subj.lower_ in _PRONOUNS and any(c.lower_ in ("me", "us") for c in tok.subtree if c.i > tok.i
+                                                and c.head == tok or c.head.head == tok and c.dep_ == "pobj"):
+                continue  # "he told me": a writer's interview, whose "he" is not resolved here
+            if subj.ent_type_ in ("ORG", "GPE") and any(t.ent_type_ == "PERSON" for t in doc[subj.i + 1: tok.i]):
+                continue  # "Dagenham & Redbridge manager John Still told ...": the manager speaks
+            if _inside_quote(tok):
+                continue  # '"Zlatan wants to be ..."': someone else is speaking
+            cluster = _subject_cluster(subj, index, ent_at, recent)
             if cluster is None:
                 continue
-            position = _position(tok, subj)
-            if len(position.split()) >= 3:
+            after = any(c.dep_ in (("ccomp",) if lemma in _NEEDS_CLAUSE else ("ccomp", "xcomp")) and c.i > tok.i
+                        for c in tok.children)
+            quote = _preceding_quote(tok)
+            if quote and not (after or any(c.dep_ == "dobj" and c.i > tok.i for c in tok.children)
+                              and lemma not in _NEEDS_CLAUSE):
+                position = f"{'says' if lemma == 'tell' else _present(tok)}: {quote}"
+            elif lemma in _NEEDS_CLAUSE and not after and not _quote_follows(tok):
+                continue
+            else:
+                position = _position(tok, subj)
+            if subj.lower_ in _PRONOUNS and any(re.search(rf"\b{re.escape(n)}\b", position, re.IGNORECASE)
+                                                for n in cluster.surnames):
+                continue  # '"Llorente is wonderful," he said' is not Llorente speaking
+            if substantive(position):
                 cluster.statements.append((_strength(tok), position, sent.text.strip()))
-        persons = [ent_at[t.i] for t in sent if t.i in ent_at and ent_at[t.i].label == "PERSON"]
-        if persons:
-            last_person = persons[-1]
-    ranked = sorted((c for c in index.clusters if c.statements),
+    ranked = sorted((c for c in index.clusters if c.statements and _certain(c)),
                     key=lambda c: (-(len(c.statements) * 2 + c.mentions), c.names and doc.text.find(c.names[0])))
     return [_actor(c) for c in ranked[:max_actors]]
+
+
+def _certain(c: _Cluster) -> bool:
+    """A person known to be one, or an organisation no mention calls a person, named by more
+    than a title ("the Green MSP")."""
+    if c.is_person:
+        return True
+    name = c.name.split()
+    if len(name) == 1 and name[0].lower() in _ORG_WORDS | _ORG_HEADS:
+        return False  # "Hospital": a common noun, not a name
+    return _label(c) == "ORG" and not c.votes["PERSON"] and name[-1].lower() not in _ROLE_NAMES
+
+
+# "The Green MSP" is tagged as an organisation; a name that ends in a role names nobody.
+_ROLE_NAMES = frozenset({"mp", "msp", "mep", "mla", "spokesman", "spokeswoman", "spokesperson", "minister",
+                         "secretary", "leader", "chief", "chairman", "president"})
+
+
+def _label(c: _Cluster) -> str:
+    return c.votes.most_common(1)[0][0] if c.votes else c.label
 
 
 def _actor(c: _Cluster) -> Actor:
     # The strongest statement; among equals the first, usually the story's lede for that actor.
     _, position, evidence = max(c.statements, key=lambda s: s[0])
-    description = c.title or _ACTOR_LABELS.get(c.label, "")
+    label = _label(c)
+    description = (c.title if label == "PERSON" else "") or _ACTOR_LABELS.get(label, "")
     return Actor(name=c.name, description=description, position=position, evidence=evidence)

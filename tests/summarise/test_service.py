@@ -47,15 +47,16 @@ def test_eval_on_a_three_line_file_reports_guard_statistics(
     data.write_text("\n".join(json.dumps(x) for x in lines), encoding="utf-8")
     cfg = tmp_path / "config.yaml"
     cfg.write_text(f"data_dir: {tmp_path / 'data'}\nsummariser:\n  max_new_tokens: 8\n", encoding="utf-8")
-    code = main(["eval", str(data), "--config", str(cfg), "--engine", "hybrid", "--model", str(tiny_causal)])
-    out = capsys.readouterr().out
+    code = main(["eval", str(data), "--config", str(cfg), "--engine", "hybrid", "--model", str(tiny_causal), "--json"])
+    result = json.loads(capsys.readouterr().out)
     assert code == 0
-    assert f"engine: hybrid ({tiny_causal})" in out
-    header, *rows = out.splitlines()[1:]
-    assert header.split()[:6] == ["dataset", "n", "R1", "R2", "RLsum", "grounded"] and "dropped" in header
-    assert [r.split()[:2] for r in rows] == [["cnn", "2"], ["xsum", "1"], ["overall", "3"]]
-    overall = rows[-1].split()
-    assert float(overall[3]) > 5 and overall[5] == "100%"  # R2, and every actor grounded
+    assert result["engine"] == "hybrid" and result["model"] == str(tiny_causal)
+    assert [(d["dataset"], d["n"]) for d in result["datasets"]] == [("cnn", 2), ("xsum", 1)]
+    for d in result["datasets"]:
+        mine = d["engine"]
+        assert mine["rouge2"] > 5 and mine["grounded"] == 100  # and every actor grounded
+        assert mine["dropped"] is not None and mine["empty"] == 0
+        assert d["lead3"]["rouge2"] is not None and set(d["difference"]) == {"rouge1", "rouge2", "rougeLsum"}
 
 
 def test_model_info_reports_kind_and_a_missing_model(
