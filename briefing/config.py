@@ -150,6 +150,18 @@ class ServiceConfig(_Section):
     sources_check_seconds: float = Field(default=60.0, gt=0)
 
 
+class StoriesConfig(_Section):
+    """Story clustering (issue 12); the weights and threshold are chosen by k-fold CV (docs/stories.md)."""
+
+    enabled: bool = True
+    window_hours: float = Field(default=72.0, gt=0)
+    threshold: float = Field(default=0.65, gt=0, le=1)
+    weight_embedding: float = Field(default=1.0, ge=0)
+    weight_entities: float = Field(default=0.0, ge=0)
+    weight_title: float = Field(default=0.0, ge=0)
+    linkage: Literal["mean", "max"] = "max"
+
+
 class Config(_Section):
     data_dir: str = "data"
     database_url: str | None = None
@@ -160,6 +172,7 @@ class Config(_Section):
     telegram: TelegramConfig = TelegramConfig()
     email: EmailConfig = EmailConfig()
     service: ServiceConfig = ServiceConfig()
+    stories: StoriesConfig = StoriesConfig()
     # Directory the config file lives in: relative paths are resolved against it.
     base_dir: str = Field(default=".", exclude=True)
 

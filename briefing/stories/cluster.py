@@ -22,11 +22,12 @@ from briefing.stories.signals import Features, cosine, jaccard, overlap
 
 @dataclass(frozen=True)
 class Params:
-    threshold: float = 0.55
+    # Defaults = the setting k-fold CV picks on eval/stories (docs/stories.md); config.stories mirrors them.
+    threshold: float = 0.65
     w_emb: float = 1.0
-    w_ent: float = 1.0
+    w_ent: float = 0.0
     w_title: float = 0.0
-    linkage: Literal["mean", "max"] = "mean"
+    linkage: Literal["mean", "max"] = "max"
     window_hours: float = 72.0
     max_members: int = 30  # compare with the story's most recent members only
 

@@ -193,18 +193,21 @@ def evaluate_fixed(examples: list[Example], feats: list[Features], params: Param
 
 
 def run(path: str | Path, *, k: int = 5, min_precision: float = 0.95, window_hours: float = 72.0,
-        spacy_model: str = "en_core_web_sm", params: Params | None = None) -> tuple[list[Example], list[Report]]:
+        spacy_model: str = "en_core_web_sm", params: Params | None = None,
+        ) -> tuple[list[Example], list[Report], Params | None]:
+    """Held-out reports per signal set, and the setting the same procedure picks on the whole set."""
     examples = load_set(path)
     feats = extract(examples, spacy_model)
     if params is not None:
-        return examples, [Report(f"fixed: {params.label()}", evaluate_fixed(examples, feats, params), [params])]
+        return examples, [Report(f"fixed: {params.label()}", evaluate_fixed(examples, feats, params), [params])], None
     m = Matrices(feats)
     reports = [cross_validate(examples, m, [name], k=k, min_precision=min_precision,
                               window_hours=window_hours) for name in WEIGHTS]
     reports.append(cross_validate(examples, m, list(WEIGHTS), k=k, min_precision=min_precision,
                                   window_hours=window_hours))
     reports[-1].name = "all settings (chosen per fold)"
-    return examples, reports
+    final = choose(m, [e.event for e in examples], candidates(list(WEIGHTS), window_hours), min_precision)
+    return examples, reports, final
 
 
 def format_reports(examples: Sequence[Example], reports: Sequence[Report], k: int) -> str:
