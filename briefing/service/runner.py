@@ -415,7 +415,22 @@ class Service:
             log.warning("Telegram: %s", error)
         if report.claimed >= self.cfg.deliver_batch_size:
             self.kick("deliver")  # more are waiting: carry on right after this run
+        await self._story_updates()
         return _summary(report.errors)
+
+    async def _story_updates(self) -> None:
+        """Issue 12: group new articles into stories and tell followers what changed."""
+        if not self.config.stories.enabled or not any(c.name == "follow" for c in self.bot.commands):
+            return
+        from briefing.deliver.telegram.story_commands import send_story_updates
+
+        try:
+            sent = await send_story_updates(self.bot)
+        except BriefingError as exc:
+            log.warning("stories: %s", exc)
+            return
+        if sent:
+            log.info("Telegram: %d story update(s) sent", sent)
 
     def _sends_digests(self) -> bool:
         # A dry run records no digests: a digest marked sent in a dry run would never go out.

@@ -15,6 +15,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from typing import Any
 from datetime import datetime, timedelta
 
 from sqlalchemy.exc import IntegrityError
@@ -63,7 +64,8 @@ class DeliverySender:
     """Sends claimed deliveries through ``send_html`` (the bot's, rate limited) and records outcomes."""
 
     def __init__(self, store: Store, config: TelegramConfig, send_html: Send, send_plain: Send, *,
-                 concurrency: int = 16, clock: Callable[[], datetime] = utcnow) -> None:
+                 concurrency: int = 16, clock: Callable[[], datetime] = utcnow,
+                 keyboard_for: Callable[[int], Any] | None = None) -> None:
         self.store, self.config = store, config
         self._send_html, self._send_plain = send_html, send_plain
         # Sends in flight at once (each waits its turn in the flood limiter); a stop lets these
@@ -71,6 +73,8 @@ class DeliverySender:
         self.concurrency = concurrency
         self.clock = clock
         self.stopping = False
+        # Inline buttons for a brief (issue 12: follow its story, report a problem); None: none.
+        self.keyboard_for = keyboard_for
 
     async def drain(self, limit: int = 1000) -> DrainReport:
         """Claim and send up to ``limit`` due deliveries; returns when none are due or on stop."""
@@ -116,8 +120,12 @@ class DeliverySender:
             report.failed += 1
             return
         html = brief_html(brief)
+        keyboard = await asyncio.to_thread(self.keyboard_for, delivery.brief_id) if self.keyboard_for else None
         try:
-            ids = await self._send_html(sub.telegram_chat_id, html)
+            if keyboard is None:
+                ids = await self._send_html(sub.telegram_chat_id, html)
+            else:
+                ids = await self._send_html(sub.telegram_chat_id, html, keyboard)  # type: ignore[call-arg]
         except Exception as exc:  # noqa: BLE001 - every failure is classified and recorded
             await self._on_error(delivery, sub.telegram_chat_id, html, exc, report)
             return
