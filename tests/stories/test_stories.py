@@ -211,3 +211,26 @@ def test_eval_set_has_provenance_and_the_promised_size() -> None:
     distractors = [r for r in rows if r["role"] == "distractor"]
     assert len(distractors) >= 100
     assert all(r["event"] not in events and r["shared_entities"] for r in distractors)
+
+
+def test_digest_lists_a_story_once_with_all_its_outlets(stories: Stories) -> None:
+    from datetime import date, datetime, timedelta, timezone
+
+    from briefing.models import Brief
+    from briefing.service.digest import compose
+
+    app = stories.app  # type: ignore[attr-defined]
+    for i, d in enumerate([LEDGER, WIRE, DISTRACTORS[1]], 1):
+        aid = add(app, d)
+        app.store.save_brief(aid, Brief(d.title, [d.text.split("\n")[0]], [], "extractive"), f"k{i}")
+    now = datetime.now(timezone.utc)
+    before = compose(app.store, digest_date=date.today(), period_start=now - timedelta(hours=1),
+                     period_end=now + timedelta(hours=1), subs=None, now=now)
+    assert len(before.items) == 3  # no stories yet: one entry per brief
+    stories.update()
+    after = compose(app.store, digest_date=date.today(), period_start=now - timedelta(hours=1),
+                    period_end=now + timedelta(hours=1), subs=None, now=now)
+    headlines = [i.brief.headline for i in after.items]
+    assert len(headlines) == 2 and LEDGER.title in headlines and WIRE.title not in headlines
+    rates = next(i for i in after.items if i.brief.headline == LEDGER.title)
+    assert rates.sources == 2  # ledger-world and nordic-wire

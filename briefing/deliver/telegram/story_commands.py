@@ -158,6 +158,9 @@ async def send_notices(bot: Any, notices: list[Notice]) -> int:
     for n in notices:
         if n.chat_id is None:
             continue
+        if bot.dry_run:  # logged only: the follower is not marked as told, so a real run sends it
+            log.info("dry run: would send story %s update to chat %s", n.story_id, n.chat_id)
+            continue
         await bot.send(n.chat_id, n.html, keyboard=None)
         if await asyncio.to_thread(st.told, n):
             sent += 1
