@@ -2,21 +2,28 @@
 
 Called by :func:`briefing.service.digest.compose`: briefs whose articles belong to one story are
 collapsed into the story's first brief, which counts every outlet of the story as a source.
-Briefs of articles that are in no story pass through unchanged.
+Briefs of articles that are in no story pass through unchanged. A story that already existed
+before the digest's period (so the subscriber's previous digest could have shown it) is marked
+"Update:" — what is listed is what is new since then.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select
 
 from briefing.store import Store
-from briefing.store.stories_schema import StoryArticle
+from briefing.store.stories_schema import StoryArticle, StoryRow
+
+UPDATE_MARK = "Update: "
 
 
-def group_by_story(store: Store, candidates: Sequence[Any]) -> tuple[list[Any], dict[int, int]]:
+def group_by_story(store: Store, candidates: Sequence[Any],
+                   since: datetime | None = None) -> tuple[list[Any], dict[int, int]]:
     """(the candidates with one per story, extra outlets per kept article for the ranking)."""
     ids = [c.article_id for c in candidates]
     if not ids:
@@ -28,6 +35,8 @@ def group_by_story(store: Store, candidates: Sequence[Any]) -> tuple[list[Any], 
         outlets = dict(s.execute(select(StoryArticle.story_id, func.count(func.distinct(StoryArticle.outlet)))
                                  .where(StoryArticle.story_id.in_(stories))
                                  .group_by(StoryArticle.story_id)).all()) if stories else {}
+        older = set(s.scalars(select(StoryRow.id).where(StoryRow.id.in_(stories), StoryRow.created_at < since))
+                    ) if stories and since is not None else set()
     kept: list[Any] = []
     seen: set[int] = set()
     extra: dict[int, int] = {}
@@ -39,6 +48,8 @@ def group_by_story(store: Store, candidates: Sequence[Any]) -> tuple[list[Any], 
         if sid in seen:
             continue
         seen.add(sid)
+        if sid in older and not c.brief.headline.startswith(UPDATE_MARK):
+            c = replace(c, brief=replace(c.brief, headline=UPDATE_MARK + c.brief.headline))
         kept.append(c)
         extra[c.article_id] = max(outlets.get(sid, 1) - 1, 0)
     return kept, extra

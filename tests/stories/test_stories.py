@@ -234,3 +234,28 @@ def test_digest_lists_a_story_once_with_all_its_outlets(stories: Stories) -> Non
     assert len(headlines) == 2 and LEDGER.title in headlines and WIRE.title not in headlines
     rates = next(i for i in after.items if i.brief.headline == LEDGER.title)
     assert rates.sources == 2  # ledger-world and nordic-wire
+
+
+def test_digest_marks_a_story_seen_before_the_period_as_an_update(stories: Stories) -> None:
+    from datetime import date, datetime, timedelta, timezone
+
+    from briefing.models import Brief
+    from briefing.service.digest import compose
+
+    app = stories.app  # type: ignore[attr-defined]
+    add(app, LEDGER)
+    add(app, WIRE)
+    stories.update()  # the story exists before the next digest's period starts
+    start = datetime.now(timezone.utc) + timedelta(seconds=1)
+    import time
+
+    time.sleep(1.2)
+    for d in (UPDATE, DISTRACTORS[1]):
+        aid = add(app, d)
+        app.store.save_brief(aid, Brief(d.title, [d.text.split("\n")[0]], [], "extractive"), d.url)
+    stories.update()
+    now = datetime.now(timezone.utc)
+    digest = compose(app.store, digest_date=date.today(), period_start=start, period_end=now + timedelta(hours=1),
+                     subs=None, now=now)
+    headlines = sorted(i.brief.headline for i in digest.items)
+    assert headlines == [DISTRACTORS[1].title, "Update: " + UPDATE.title]
