@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from briefing.deliver.telegram.format import esc, link
 from briefing.stories.brief import StoryBrief
 from briefing.stories.diff import Change
+
+if TYPE_CHECKING:
+    from briefing.store.stories import StoredStory
 
 
 def _outlets(names: list[str]) -> str:
     return ", ".join(names)
 
 
-def story_text(story: "StoredStoryLike") -> str:
+def story_text(story: StoredStory) -> str:
     b = story.brief
     lines = [f"[story {story.id}] {b.headline}", f"  {len(b.outlets)} outlet(s), {b.articles} article(s): "
              + _outlets([o for o, _ in b.outlets])]
@@ -65,7 +70,3 @@ def correction_html(headline: str, removed: list[str]) -> str:
     lines.append("It has been removed from this story's brief.")
     return "\n".join(lines)
 
-
-class StoredStoryLike:  # typing aid: anything with .id and .brief
-    id: int
-    brief: StoryBrief

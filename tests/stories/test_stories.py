@@ -9,10 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from briefing.config import Config
 from briefing.ingest.dedup import fingerprint
 from briefing.service.app import App
-from briefing.store import Store
 from briefing.stories.cluster import Clusterer, Params
 from briefing.stories.evaluate import Matrices, fast_cluster
 from briefing.stories.metrics import bcubed, pair_counts
