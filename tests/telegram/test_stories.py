@@ -58,9 +58,13 @@ async def test_follow_button_then_one_whats_new_for_a_new_fact_none_for_a_copy(
         assert [b["text"] for b in buttons] == ["Follow this story", "Report a problem"]
         follow = next(b["callback_data"] for b in buttons if b["text"] == "Follow this story")
         msg = botapi.messages[(CHAT, max(m for c, m in botapi.messages if c == CHAT))]
+        # Load spaCy and MiniLM first (seconds on a busy machine); the press still clusters the
+        # articles into a story on demand.
+        await asyncio.to_thread(lambda: stories_of(app).extractor)
+        assert stories_of(app).db.story_of_article(1) is None
         before = len(botapi.sent(CHAT))
         botapi.push_button(CHAT, follow, msg)
-        await botapi.wait_for("sendMessage", before + 1, chat_id=CHAT)
+        await botapi.wait_for("sendMessage", before + 1, chat_id=CHAT, timeout=60)
         assert "Following" in botapi.texts(CHAT)[-1]
         sid = stories_of(app).db.story_of_article(1)
         assert stories_of(app).db.followed(app.store.subscriber_by_chat(CHAT).id) == [sid]
@@ -92,13 +96,14 @@ async def test_report_a_problem_is_stored_and_the_admin_lists_and_rechecks_it(
         await bot.drain_deliveries()
         msg = botapi.messages[(CHAT, max(m for c, m in botapi.messages if c == CHAT))]
         before = len(botapi.sent(CHAT))
+        await asyncio.to_thread(lambda: stories_of(app).extractor)
         botapi.push_button(CHAT, "story:r:a1", msg)
         await botapi.wait_for("sendMessage", before + 1, chat_id=CHAT)
         kinds = [b["callback_data"] for row in botapi.sent(CHAT)[-1].params["reply_markup"]["inline_keyboard"]
                  for b in row]
         assert kinds == ["story:k:a1:actor", "story:k:a1:position", "story:k:a1:fact"]
         botapi.push_button(CHAT, "story:k:a1:actor", msg)
-        await botapi.wait_for("sendMessage", before + 2, chat_id=CHAT)
+        await botapi.wait_for("sendMessage", before + 2, chat_id=CHAT, timeout=60)
         assert "re-checked" in botapi.texts(CHAT)[-1]
         flags = stories_of(app).db.flags("open")
         assert len(flags) == 1 and flags[0].kind == "actor"
