@@ -160,6 +160,7 @@ class StoriesConfig(_Section):
     weight_entities: float = Field(default=0.0, ge=0)
     weight_title: float = Field(default=0.0, ge=0)
     linkage: Literal["mean", "max"] = "max"
+    update_interval_seconds: float = Field(default=60.0, gt=0)
 
 
 class Config(_Section):

@@ -287,8 +287,11 @@ class Service:
             self._add("deliver", self.deliver, IntervalTrigger(seconds=self.cfg.deliver_interval_seconds), now)
         if self.bot is not None and self.config.stories.enabled and any(
                 c.name == "follow" for c in self.bot.commands):
-            self._add("stories", self.story_updates,
-                      IntervalTrigger(seconds=self.cfg.summarise_interval_seconds), now)
+            # First run one interval after start: loading spaCy and MiniLM never competes with
+            # start-up or a quick shutdown; a press on "Follow this story" clusters on demand.
+            every = self.config.stories.update_interval_seconds
+            self._add("stories", self.story_updates, IntervalTrigger(seconds=every),
+                      now + timedelta(seconds=every))
         if self._sends_digests():
             self._add("digests", self.send_digests, IntervalTrigger(seconds=self.cfg.digest_check_seconds), now)
         # Renewed well inside its lifetime, so the holder never lapses between jobs; a standby
