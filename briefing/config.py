@@ -191,6 +191,19 @@ class ServiceConfig(_Section):
     http_port: int = Field(default=8080, ge=0, lt=65536)  # 0: any free port (tests)
 
 
+class StoriesConfig(_Section):
+    """Story clustering (issue 12); the weights and threshold are chosen by k-fold CV (docs/stories.md)."""
+
+    enabled: bool = True
+    window_hours: float = Field(default=72.0, gt=0)
+    threshold: float = Field(default=0.65, gt=0, le=1)
+    weight_embedding: float = Field(default=1.0, ge=0)
+    weight_entities: float = Field(default=0.0, ge=0)
+    weight_title: float = Field(default=0.0, ge=0)
+    linkage: Literal["mean", "max"] = "max"
+    update_interval_seconds: float = Field(default=60.0, gt=0)
+
+
 class Config(_Section):
     data_dir: str = "data"
     database_url: str | None = None
@@ -201,6 +214,7 @@ class Config(_Section):
     telegram: TelegramConfig = TelegramConfig()
     email: EmailConfig = EmailConfig()
     service: ServiceConfig = ServiceConfig()
+    stories: StoriesConfig = StoriesConfig()
     # Directory the config file lives in: relative paths are resolved against it.
     base_dir: str = Field(default=".", exclude=True)
 

@@ -140,8 +140,23 @@ def cmd_demo(config: Config, args: argparse.Namespace) -> int:
             print()
         json_path, md_path = write_exports(briefs, config.data_path / "briefs")
         print(f"{len(briefs)} brief(s); written to {json_path} and {md_path}", file=sys.stderr)
+        _demo_stories(app)
     failed = any(r.error for r in reports) or report.failed
     return EXIT_FAILED if failed else EXIT_OK
+
+
+def _demo_stories(app: App) -> None:
+    """Issue 12: the same event from several outlets, as one story with who says what where."""
+    from briefing.stories.render import story_text
+    from briefing.stories.service import Stories
+
+    stories = Stories(app.config, app.store)
+    stories.update()
+    multi = stories.db.recent_stories(min_outlets=2)
+    print(f"Stories reported by more than one outlet: {len(multi)}\n")
+    for story in multi:
+        print(story_text(story))
+        print()
 
 
 def cmd_ingest(config: Config, args: argparse.Namespace) -> int:

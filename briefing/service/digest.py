@@ -26,6 +26,7 @@ from briefing.errors import ConfigError
 from briefing.models import Brief
 from briefing.service.matching import matches
 from briefing.store import Store
+from briefing.stories.digest import group_by_story
 from briefing.store.schema import BriefRow, Digest, Subscription
 
 # A subscriber's first digest covers this much history.
@@ -177,6 +178,8 @@ def compose(store: Store, *, digest_date: date, period_start: datetime, period_e
     found = (candidates_by_id(store, brief_ids) if brief_ids is not None
              else candidates_between(store, period_start, period_end))
     dups = store.duplicate_counts([c.article_id for c in found])
+    found, story_outlets = group_by_story(store, found, period_start)  # issue 12: one entry per story
+    dups = {**dups, **story_outlets}
     sections, omitted = rank(found, subs, dups, now, max_items)
     return DigestContent(digest_date, period_start, period_end, tuple(sections), omitted, subscriber_name)
 

@@ -324,6 +324,13 @@ class Service:
         self._add("summarise", self.summarise, IntervalTrigger(seconds=self.cfg.summarise_interval_seconds), now)
         if self.bot is not None:
             self._add("deliver", self.deliver, IntervalTrigger(seconds=self.cfg.deliver_interval_seconds), now)
+        if self.bot is not None and self.config.stories.enabled and any(
+                c.name == "follow" for c in self.bot.commands):
+            # First run one interval after start: loading spaCy and MiniLM never competes with
+            # start-up or a quick shutdown; a press on "Follow this story" clusters on demand.
+            every = self.config.stories.update_interval_seconds
+            self._add("stories", self.story_updates, IntervalTrigger(seconds=every),
+                      now + timedelta(seconds=every))
         if self._sends_digests():
             self._add("digests", self.send_digests, IntervalTrigger(seconds=self.cfg.digest_check_seconds), now)
         # Renewed well inside its lifetime, so the holder never lapses between jobs; a standby
@@ -460,6 +467,22 @@ class Service:
         if report.claimed >= self.cfg.deliver_batch_size:
             self.kick("deliver")  # more are waiting: carry on right after this run
         return _summary(report.errors)
+
+    async def story_updates(self) -> str | None:
+        """Issue 12: group new articles into stories, then tell followers what changed.
+
+        A job of its own, on daemon threads: loading the models never delays deliveries or shutdown.
+        """
+        if self.bot is None or not self._bot_started:
+            return None
+        from briefing.deliver.telegram.story_commands import send_notices, stories_of
+
+        stories = stories_of(self.app)
+        await self.blocking(stories.update)
+        sent = await send_notices(self.bot, await self.blocking(stories.notices))
+        if sent:
+            log.info("Telegram: %d story update(s) sent", sent)
+        return None
 
     def _sends_digests(self) -> bool:
         # A dry run records no digests: a digest marked sent in a dry run would never go out.

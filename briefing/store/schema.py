@@ -215,3 +215,7 @@ class JobState(Base):
     last_run_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     next_run_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+
+# Story tables (issue 12) live in their own module; importing it registers them on Base.
+from briefing.store import stories_schema as _stories_schema  # noqa: E402,F401

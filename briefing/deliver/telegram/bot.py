@@ -168,7 +168,8 @@ class TelegramBot:
         if extra_commands is None:
             extra_commands = _plugin_commands()
         self.commands: list[Command] = [*core_commands(), *extra_commands]
-        self.sender = DeliverySender(app.store, config, self.send_html, self.send_plain)
+        self.sender = DeliverySender(app.store, config, self.send_html, self.send_plain,
+                                     keyboard_for=self._brief_keyboard)
         self.application: Application[Any, Any, Any, Any, Any, Any] | None = None
         self._webhook: Any = None  # aiohttp AppRunner in webhook mode
         self._dry_logged: set[int] = set()
@@ -292,9 +293,18 @@ class TelegramBot:
                 reply_markup=keyboard if i == len(chunks) - 1 else None))
         return sent
 
-    async def send_html(self, chat_id: int, html_text: str) -> list[int]:
+    async def send_html(self, chat_id: int, html_text: str,
+                        keyboard: InlineKeyboardMarkup | None = None) -> list[int]:
         """Send HTML (split if long) and return the message ids; ``[]`` in a dry run."""
-        return [m.message_id for m in await self.send(chat_id, html_text)]
+        return [m.message_id for m in await self.send(chat_id, html_text, keyboard)]
+
+    def _brief_keyboard(self, brief_id: int) -> InlineKeyboardMarkup | None:
+        """Buttons under a pushed brief (issue 12: follow its story, report a problem)."""
+        if not any(c.name == "follow" for c in self.commands):
+            return None
+        from briefing.deliver.telegram.story_commands import keyboard_for_brief
+
+        return keyboard_for_brief(self.app, brief_id)
 
     async def send_plain(self, chat_id: int, text: str) -> list[int]:
         """Send text without markup (the fallback when Telegram rejects our HTML)."""
@@ -351,6 +361,11 @@ class TelegramBot:
     async def _on_button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Inline buttons carry ``+kind:value`` (follow) or ``-kind:value`` (stop following)."""
         query = update.callback_query
+        if query is not None and query.data and query.data.startswith("story:"):  # issue 12
+            from briefing.deliver.telegram import story_commands
+
+            await story_commands.on_button(self, update)
+            return
         if query is None or not query.data or query.data[:1] not in _BUTTON_PREFIX:
             if query is not None:
                 await query.answer()
@@ -397,14 +412,20 @@ class TelegramBot:
         return "\n".join(lines)
 
 
+_PLUGINS = ("briefing.deliver.telegram.email_commands", "briefing.deliver.telegram.story_commands")
+
+
 def _plugin_commands() -> list[Command]:
-    try:
-        module = importlib.import_module("briefing.deliver.telegram.email_commands")
-    except ModuleNotFoundError as exc:
-        if exc.name != "briefing.deliver.telegram.email_commands":
-            raise
-        return []
-    return list(getattr(module, "COMMANDS", []))
+    commands: list[Command] = []
+    for name in _PLUGINS:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name != name:
+                raise
+            continue
+        commands.extend(getattr(module, "COMMANDS", []))
+    return commands
 
 
 # -- views ---------------------------------------------------------------------

@@ -15,6 +15,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from typing import Any
 from datetime import datetime, timedelta
 
 from sqlalchemy.exc import IntegrityError
@@ -63,7 +64,8 @@ class DeliverySender:
     """Sends claimed deliveries through ``send_html`` (the bot's, rate limited) and records outcomes."""
 
     def __init__(self, store: Store, config: TelegramConfig, send_html: Send, send_plain: Send, *,
-                 concurrency: int = 16, clock: Callable[[], datetime] = utcnow) -> None:
+                 concurrency: int = 16, clock: Callable[[], datetime] = utcnow,
+                 keyboard_for: Callable[[int], Any] | None = None) -> None:
         self.store, self.config = store, config
         self._send_html, self._send_plain = send_html, send_plain
         # Sends in flight at once (each waits its turn in the flood limiter); a stop lets these
@@ -71,6 +73,8 @@ class DeliverySender:
         self.concurrency = concurrency
         self.clock = clock
         self.stopping = False
+        # Inline buttons for a brief (issue 12: follow its story, report a problem); None: none.
+        self.keyboard_for = keyboard_for
 
     async def drain(self, limit: int = 1000) -> DrainReport:
         """Claim and send up to ``limit`` due deliveries; returns when none are due or on stop."""
@@ -116,15 +120,18 @@ class DeliverySender:
             report.failed += 1
             return
         parts = split_html(brief_html(brief))
+        # Buttons under a pushed brief (issue 12) go on its last part.
+        keyboard = await asyncio.to_thread(self.keyboard_for, delivery.brief_id) if self.keyboard_for else None
         try:
-            await self._send_parts(delivery, sub.telegram_chat_id, parts, self._send_html)
+            await self._send_parts(delivery, sub.telegram_chat_id, parts, self._send_html, keyboard)
         except Exception as exc:  # noqa: BLE001 - every failure is classified and recorded
             await self._on_error(delivery, sub.telegram_chat_id, parts, exc, report)
             return
         await asyncio.to_thread(self.store.mark_delivery_sent, delivery.id, delivery.external_id)
         report.sent += 1
 
-    async def _send_parts(self, delivery: Delivery, chat_id: int, parts: list[str], send: Send) -> None:
+    async def _send_parts(self, delivery: Delivery, chat_id: int, parts: list[str], send: Send,
+                          keyboard: Any = None) -> None:
         """Send the parts not sent yet, recording each one as it is accepted (issue 8, row 4).
 
         ``external_id`` holds the message ids of the parts Telegram accepted so far, so a retry
@@ -132,8 +139,10 @@ class DeliverySender:
         The parts are a pure function of the stored brief, so they split the same way every time.
         """
         done = [x for x in (delivery.external_id or "").split(",") if x]
-        for part in parts[len(done):]:
-            ids = await send(chat_id, part)
+        for n in range(len(done), len(parts)):
+            last = n == len(parts) - 1
+            ids = await (send(chat_id, parts[n], keyboard) if last and keyboard is not None  # type: ignore[call-arg]
+                         else send(chat_id, parts[n]))
             done += [str(i) for i in ids] or ["0"]  # a dry run returns no id: still one part done
             delivery.external_id = ",".join(done)
             await asyncio.to_thread(self.store.record_delivery_parts, delivery.id, delivery.external_id)

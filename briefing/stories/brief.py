@@ -1,0 +1,206 @@
+"""One brief per story: headline, summary, outlets, who says what where, and disagreements.
+
+- Headline and summary come from the *lead* article (the first published; the longest on a tie):
+  its sentences, preferring those that other outlets also report ("facts several outlets agree
+  on"). Two sentences report the same fact when their content words overlap enough.
+- A number that outlets disagree on (the same fact with different figures) is not averaged: each
+  figure is shown with its outlet.
+- Actors are found per article by :func:`briefing.summarise.actors.find_actors`, then merged across
+  articles by name ("Putin" and "Vladimir Putin"); each position lists the outlets reporting it,
+  with the quoting sentence as evidence; an actor given different positions by different outlets
+  is marked as conflicting.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from typing import Any
+
+from spacy.language import Language
+
+from briefing.summarise.actors import find_actors
+from briefing.summarise.extractive import sentences as split_sentences
+from briefing.summarise.guard import numbers
+
+SAME_FACT = 0.5  # content-word Jaccard at which two sentences report one fact
+SAME_POSITION = 0.4
+MAX_FACT_SENTENCES = 12  # per article: the lead and the body's first paragraphs carry the facts
+_WORD = re.compile(r"[a-z][a-z'-]+|\d[\d,.]*%?")
+
+
+@dataclass
+class Member:
+    article_id: int
+    title: str
+    text: str
+    outlet: str
+    url: str | None
+    published: datetime | None
+
+
+@dataclass
+class Fact:
+    text: str  # as the first outlet (the lead, when it has it) wrote it
+    outlets: list[str]
+    variants: dict[str, str] = field(default_factory=dict)  # outlet -> its sentence, when numbers differ
+
+
+@dataclass
+class Position:
+    text: str
+    outlets: list[str]
+    evidence: str
+
+
+@dataclass
+class StoryActor:
+    name: str
+    description: str
+    positions: list[Position]
+
+    @property
+    def conflicting(self) -> bool:
+        return len(self.positions) > 1 and len({tuple(p.outlets) for p in self.positions}) > 1
+
+
+@dataclass
+class StoryBrief:
+    headline: str
+    summary: list[str]
+    outlets: list[tuple[str, str | None]]  # (name, link) in order of first report
+    actors: list[StoryActor]
+    facts: list[Fact]  # every fact, with its outlets; the diff between versions uses these
+    conflicts: list[Fact]  # facts whose numbers differ between outlets
+    first_seen: datetime | None = None
+    last_seen: datetime | None = None
+    articles: int = 0
+    removed: list[str] = field(default_factory=list)  # what a re-check after a reader's report dropped
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["first_seen"] = self.first_seen.isoformat() if self.first_seen else None
+        d["last_seen"] = self.last_seen.isoformat() if self.last_seen else None
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> "StoryBrief":
+        return cls(
+            headline=d["headline"], summary=list(d["summary"]),
+            outlets=[(o[0], o[1]) for o in d["outlets"]],
+            actors=[StoryActor(a["name"], a["description"], [Position(**p) for p in a["positions"]])
+                    for a in d["actors"]],
+            facts=[Fact(**f) for f in d["facts"]], conflicts=[Fact(**f) for f in d["conflicts"]],
+            first_seen=datetime.fromisoformat(d["first_seen"]) if d.get("first_seen") else None,
+            last_seen=datetime.fromisoformat(d["last_seen"]) if d.get("last_seen") else None,
+            articles=d.get("articles", 0), removed=list(d.get("removed", [])))
+
+
+def content_words(text: str) -> frozenset[str]:
+    stop = _STOP
+    return frozenset(w for w in _WORD.findall(text.lower()) if w not in stop and len(w) > 2)
+
+
+_STOP = frozenset("""the and for with from that this said says will would could should have has had were was
+are not but its their they them there then than been being also into over after before about which while
+who whom what when where said told more most some such only other its our your his her she him""".split())
+
+
+def similar(a: frozenset[str], b: frozenset[str], at: float) -> bool:
+    return bool(a and b) and len(a & b) / len(a | b) >= at
+
+
+def _order(members: Sequence[Member]) -> list[Member]:
+    far = datetime.max.replace(tzinfo=None)
+    return sorted(members, key=lambda m: ((m.published.replace(tzinfo=None) if m.published else far),
+                                          -len(m.text), m.article_id))
+
+
+def facts_of(nlp: Language, ordered: Sequence[Member]) -> tuple[list[Fact], dict[int, int]]:
+    """Facts across articles, and for the lead article: sentence index -> fact index."""
+    facts: list[Fact] = []
+    keys: list[frozenset[str]] = []
+    lead_map: dict[int, int] = {}
+    for n, m in enumerate(ordered):
+        for i, sent in enumerate(split_sentences(nlp(m.text))[:MAX_FACT_SENTENCES]):
+            words = content_words(sent)
+            if len(words) < 4:
+                continue
+            match = next((k for k, key in enumerate(keys) if similar(words, key, SAME_FACT)), None)
+            if match is None:
+                facts.append(Fact(sent, [m.outlet]))
+                keys.append(words)
+                match = len(facts) - 1
+            else:
+                fact = facts[match]
+                if m.outlet not in fact.outlets:
+                    fact.outlets.append(m.outlet)
+                if numbers(sent) != numbers(fact.text) and (numbers(sent) or numbers(fact.text)):
+                    fact.variants.setdefault(fact.outlets[0], fact.text)
+                    fact.variants[m.outlet] = sent
+            if n == 0:
+                lead_map.setdefault(i, match)
+    return facts, lead_map
+
+
+def merge_actors(per_article: Sequence[tuple[Member, list[Any]]], max_actors: int) -> list[StoryActor]:
+    merged: list[StoryActor] = []
+    keys: list[set[str]] = []
+    for member, actors in per_article:
+        for a in actors:
+            tokens = a.name.lower().split()
+            idx = next((k for k, names in enumerate(keys) if _same_name(tokens, names)), None)
+            if idx is None:
+                merged.append(StoryActor(a.name, a.description, []))
+                keys.append({a.name.lower()})
+                idx = len(merged) - 1
+            actor = merged[idx]
+            keys[idx].add(a.name.lower())
+            if len(a.name) > len(actor.name):
+                actor.name = a.name
+            if not actor.description and a.description:
+                actor.description = a.description
+            pos_words = content_words(a.position)
+            pos = next((p for p in actor.positions if similar(pos_words, content_words(p.text), SAME_POSITION)
+                        or similar(content_words(a.evidence), content_words(p.evidence), SAME_FACT)), None)
+            if pos is None:
+                actor.positions.append(Position(a.position, [member.outlet], a.evidence))
+            elif member.outlet not in pos.outlets:
+                pos.outlets.append(member.outlet)
+    merged.sort(key=lambda a: -sum(len(p.outlets) for p in a.positions))
+    return merged[:max_actors]
+
+
+def _same_name(tokens: list[str], names: set[str]) -> bool:
+    """'Putin' and 'Vladimir Putin' are one actor: one name ends with the other's words."""
+    for name in names:
+        other = name.split()
+        short, long_ = (tokens, other) if len(tokens) <= len(other) else (other, tokens)
+        if short and long_[-len(short):] == short:
+            return True
+    return False
+
+
+def compose(nlp: Language, members: Sequence[Member], *, summary_sentences: int = 3,
+            max_actors: int = 6) -> StoryBrief:
+    ordered = _order(members)
+    lead = ordered[0]
+    facts, lead_map = facts_of(nlp, ordered)
+    # Lead sentences, those more outlets report first, then in the lead's order.
+    ranked = sorted(lead_map.items(), key=lambda kv: (-len(facts[kv[1]].outlets), kv[0]))
+    chosen = sorted(ranked[:summary_sentences])
+    summary = [facts[f].text for _, f in chosen] or [lead.title]
+    outlets: list[tuple[str, str | None]] = []
+    for m in ordered:
+        if m.outlet not in [o for o, _ in outlets]:
+            outlets.append((m.outlet, m.url))
+    per_article = [(m, find_actors(nlp(m.text), max_actors)) for m in ordered]
+    stamps = [m.published for m in ordered if m.published]
+    return StoryBrief(
+        headline=lead.title, summary=summary, outlets=outlets,
+        actors=merge_actors(per_article, max_actors), facts=facts,
+        conflicts=[f for f in facts if len(f.variants) > 1],
+        first_seen=min(stamps) if stamps else None, last_seen=max(stamps) if stamps else None,
+        articles=len(members))
