@@ -14,11 +14,13 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any
 
 from briefing.config import Config
 from briefing.errors import ParseError
 from briefing.ingest.clean import clean_article
 from briefing.models import Brief
+from briefing.service.gist_eval import GistColumns, format_rows
 from briefing.summarise import Document, Engine, build_engine
 from briefing.summarise.guard import name_grounded, padded
 
@@ -56,10 +58,12 @@ class EvalResult:
     engine: str
     model: str | None
     rows: list[Row] = field(default_factory=list)
+    gist: list[Any] = field(default_factory=list)  # gist columns (service/gist_eval.py), when there is a gist
 
     def to_json(self) -> str:
         return json.dumps({"engine": self.engine, "model": self.model,
-                           "rows": [{**asdict(r), "grounded_share": r.grounded_share} for r in self.rows]},
+                           "rows": [{**asdict(r), "grounded_share": r.grounded_share} for r in self.rows],
+                           "gist": [asdict(g) for g in self.gist]},
                           indent=2)
 
 
@@ -108,12 +112,14 @@ def evaluate(config: Config, examples: list[Example], *, baseline: bool = False,
     engine = engine or (Lead3() if baseline else build_engine(config.summariser))
     scorer = rouge_scorer.RougeScorer(["rouge1", "rouge2", "rougeLsum"], use_stemmer=True)
     rows: dict[str, Row] = defaultdict(lambda: Row(dataset=""))
+    gist = GistColumns()
     for ex in examples:
         _, text = clean_article(ex.article, title="")
         start = time.perf_counter()
         brief = engine.summarise(Document(title="", text=text))
         elapsed = time.perf_counter() - start
         scores = scorer.score("\n".join(split_sentences(ex.reference)), "\n".join(brief.summary))
+        gist.add(ex.source_dataset, text, ex.reference, brief, engine)
         dropped = sum(1 for f in brief.flags if f.startswith("dropped sentence"))
         for key in (ex.source_dataset, "overall"):
             r = rows[key]
@@ -132,7 +138,7 @@ def evaluate(config: Config, examples: list[Example], *, baseline: bool = False,
                 r.scored += 1
         if progress:
             progress()
-    out = EvalResult(engine=engine.name, model=engine.model)
+    out = EvalResult(engine=engine.name, model=engine.model, gist=gist.rows())
     for key in sorted(rows, key=lambda k: (k == "overall", k)):
         r = rows[key]
         for attr in ("rouge1", "rouge2", "rougeLsum"):
@@ -155,4 +161,4 @@ def format_table(result: EvalResult) -> str:
         name = r.dataset.split(" ")[0][:14]
         lines.append(f"{name:14} {r.n:>4} {r.rouge1:6.1f} {r.rouge2:6.1f} {r.rougeLsum:6.1f} {share:>9} "
                      f"{grounding:>9} {r.dropped_sentences:>8} {r.summary_words:6.1f} {r.seconds:9.2f}")
-    return "\n".join(lines)
+    return "\n".join(lines) + (f"\n\n{format_rows(result.gist)}" if result.gist else "")

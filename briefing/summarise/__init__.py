@@ -12,6 +12,16 @@ log = logging.getLogger(__name__)
 
 
 def build_engine(cfg: SummariserConfig) -> Engine:
+    """The configured engine, with the model-written gist when ``summariser.gist`` is on."""
+    engine = _build_engine(cfg)
+    if cfg.gist:
+        from briefing.summarise.gist_engine import with_gist
+
+        engine = with_gist(cfg, engine)
+    return engine
+
+
+def _build_engine(cfg: SummariserConfig) -> Engine:
     """The configured engine. Engines load their models here, once per process.
 
     When the model of a ``transformers`` or ``hybrid`` engine is unavailable, the one-paragraph
