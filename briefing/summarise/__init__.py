@@ -34,13 +34,13 @@ def _build_engine(cfg: SummariserConfig) -> Engine:
         return ExtractiveEngine(cfg)
     if cfg.engine not in ("transformers", "hybrid"):
         raise ConfigError(f"summariser.engine: engine {cfg.engine!r} is not available in this build")
-    from briefing.summarise.loader import load_model
+    from briefing.summarise.loader import load_engine_model
     from briefing.summarise.prompts import load_prompts
 
     prompts = load_prompts(cfg.prompts_dir)  # a bad template stops start-up, model or not
     extractive = ExtractiveEngine(cfg)
     try:
-        lm = load_model(cfg)
+        lm = load_engine_model(cfg)
     except ModelUnavailableError as exc:
         if cfg.fallback == "none":
             raise

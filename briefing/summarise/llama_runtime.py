@@ -138,3 +138,76 @@ def load_llama(path: str | Path, n_ctx: int = 4096, threads: int = 0) -> LlamaMo
         if key not in _LOADED:
             _LOADED[key] = LlamaModel(path, n_ctx, threads)
         return _LOADED[key]
+
+
+@dataclass
+class LlamaLoaded:
+    """A llama.cpp model where the transformers engine expects a loaded model (kind, chat template, context)."""
+
+    llama: LlamaModel
+    kind: str = "causal"
+
+    @property
+    def has_chat_template(self) -> bool:
+        return self.llama.has_chat_template
+
+    @property
+    def context(self) -> int:
+        return self.llama.context
+
+
+class LlamaGenerator:
+    """The engine's generator interface on llama.cpp: greedy, one prompt at a time.
+
+    llama.cpp on a CPU gains little from batching different prompts (the weights are read per
+    token either way, and 2 cores are busy with one prompt), so prompts run one after another.
+    """
+
+    def __init__(self, loaded: LlamaLoaded, max_new_tokens: int, timeout_seconds: float) -> None:
+        self.llama = loaded.llama
+        self.max_new_tokens = max_new_tokens
+        self.timeout_seconds = timeout_seconds
+        self.calls = 0
+
+    def as_prompt(self, user_text: str) -> str:
+        return self.llama.chat_prompt(user_text)
+
+    def count(self, text: str) -> int:
+        return self.llama.count(text)
+
+    @property
+    def input_limit(self) -> int:
+        return max(16, self.llama.context - self.max_new_tokens)
+
+    def generate(self, prompts: list[str], max_new_tokens: int | None = None,
+                 min_new_tokens: int | None = None) -> list[Any]:
+        from briefing.summarise.generation import Generated
+
+        out = []
+        for prompt in prompts:
+            if not prompt.strip():
+                out.append(Generated("", 0.0, False))
+                continue
+            with self.llama.lock:
+                done = self.llama.complete(prompt, max_new_tokens or self.max_new_tokens)
+            self.calls += 1
+            out.append(Generated(done.text.strip(), done.seconds, done.seconds >= self.timeout_seconds,
+                                 done.new_tokens))
+        return out
+
+
+def use_llama(cfg: Any, path: str, gguf_file: str | None) -> bool:
+    """Whether a configured GGUF runs on llama.cpp: ``runtime: llama.cpp``, or ``auto`` on a CPU with it installed."""
+    if not gguf_file or cfg.runtime == "transformers":
+        return False
+    if cfg.runtime == "llama.cpp":
+        return True
+    return cfg.device in ("auto", "cpu") and available() and not _gpu()
+
+
+def _gpu() -> bool:
+    try:
+        import torch
+    except ImportError:
+        return False
+    return bool(torch.cuda.is_available())
