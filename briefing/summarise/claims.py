@@ -8,8 +8,9 @@ A sentence a model wrote (a gist, a condensed position) is kept only when every 
   "2012-13" is a season, so it holds no "13"; "£5m" is money, "80%" a share; "23 lives" needs
   23 of lives (or of nothing named) in the source, not "23 people missing". A quantity no
   source quantity matches on value, kind and counted noun makes the sentence unsupported.
-* **Negation.** The sentence and the source sentence closest to it must agree on whether they
-  are negated ("was not charged" against "was charged").
+* **Negation.** A verb the sentence negates must be negated somewhere in the source, and one
+  it affirms affirmed somewhere ("was not charged" against "was charged"); verbs the source
+  does not use are left to the entailment check.
 * **Who did what.** "A beat B" is unsupported when the source says "B beat A" and never
   "A beat B"; a role given with "as" ("joins as assistant coach") must be the source's words.
 * **Entailment.** Last, the local model is asked whether the article supports the sentence,
@@ -45,6 +46,9 @@ _NUM = re.compile(
 _WORD_NUM = re.compile(r"\b(" + "|".join(_WORDS) + r")\b(?:\s+(thousand|million|billion))?", re.IGNORECASE)
 NEGATIONS = frozenset({"not", "n't", "no", "never", "none", "nobody", "nothing", "neither", "nor", "without",
                        "cannot"})
+# A claim counting "people" says less than the source's "citizens" or "residents": it may count
+# any of them. The source's "people" does not license the claim's "lives" or "deaths" (issue 10).
+_GENERIC = frozenset({"people", "person", "individual", "other"})
 _ROLE_DEPS = {"compound", "amod"}
 
 
@@ -123,8 +127,14 @@ def quantities(text: str, doc: Doc | None = None) -> list[Quantity]:
     return out
 
 
-def _negated(doc: Doc | Any) -> bool:
-    return any(t.lower_ in NEGATIONS or t.dep_ == "neg" for t in doc)
+def _polarities(doc: Doc | Any) -> set[tuple[str, bool]]:
+    """(verb lemma, negated) for every verb: "did not resign" -> ("resign", True)."""
+    out = set()
+    for tok in doc:
+        if tok.pos_ in ("VERB", "AUX") and tok.dep_ not in ("aux", "auxpass"):
+            negated = any(c.dep_ == "neg" or c.lower_ in NEGATIONS for c in tok.children)
+            out.add((tok.lemma_.lower(), negated))
+    return out
 
 
 def _triples(doc: Doc) -> set[tuple[str, str, str]]:
@@ -165,6 +175,7 @@ class Source:
     sents: list[Doc]
     quantities: list[Quantity]
     triples: set[tuple[str, str, str]]
+    polarities: set[tuple[str, bool]]
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -176,7 +187,7 @@ class ClaimChecker:
     def source(self, text: str, parsed: Doc | None = None) -> Source:
         doc = parsed if parsed is not None else self.nlp(text)
         sents = [s.as_doc() for s in doc.sents if s.text.strip()]
-        return Source(text, padded(text), sents, quantities(text, doc), _triples(doc))
+        return Source(text, padded(text), sents, quantities(text, doc), _triples(doc), _polarities(doc))
 
     def closest(self, sentence: str, src: Source) -> int:
         if self._closest is not None:
@@ -208,7 +219,7 @@ class ClaimChecker:
             same = [a for a in src.quantities if q.matches(a)]
             if not same:
                 return f"the quantity {q.text!r} is not in the source"
-            if q.noun and not any(a.noun in (None, q.noun) for a in same):
+            if q.noun and q.noun not in _GENERIC and not any(a.noun in (None, q.noun) for a in same):
                 counted = sorted({a.noun for a in same if a.noun})
                 return f"{q.text!r} counts {q.noun!r}, the source's {q.text!r} counts {', '.join(counted)}"
         return None
@@ -226,10 +237,10 @@ class ClaimChecker:
         return None
 
     def _negation(self, sentence: str, doc: Doc, src: Source) -> str | None:
-        i = self.closest(sentence, src)
-        if i < 0:
-            return None
-        if _negated(doc) != _negated(src.sents[i]):
-            said = "negated" if _negated(doc) else "not negated"
-            return f"the sentence is {said}, unlike the source sentence closest to it"
+        """A verb the source uses only with the other polarity ("resigned" where it says "did not resign")."""
+        for verb, negated in _polarities(doc):
+            used = {n for v, n in src.polarities if v == verb}
+            if used and negated not in used:
+                said = "negated" if negated else "not negated"
+                return f"{verb!r} is {said} here, unlike everywhere in the source"
         return None

@@ -38,12 +38,12 @@ GIST_MAX_WORDS = 35  # "at most ~30 words": the prompt says 30, the grammar stop
 POSITION_MAX_WORDS = 12
 MAX_POSITIONS = 4  # positions condensed per brief (the most prominent actors)
 
-_CHARS = r'c ::= [^"\\\n\t .!?]'
+_CHARS = r'c ::= [^"\\\x00-\x1f\x7f .!?]'
 # One sentence: a capital or digit first, words separated by single spaces, no sentence end
 # inside (a full stop only between word characters, as in "3.5" or "U.S"), one end mark.
 SENTENCE_RULES = (
-    f'sent ::= [A-Z0-9] c* ("." c+)* (" " w){{3,{GIST_MAX_WORDS - 1}}} [.!?]\n'
-    'w ::= c+ ("." c+)*\n'
+    f'sent ::= [A-Z0-9] c{{0,23}} ("." c{{1,23}})* (" " w){{3,{GIST_MAX_WORDS - 1}}} [.!?]\n'
+    'w ::= c{1,24} ("." c{1,24})*\n'
     f"{_CHARS}\n")
 YES_NO = 'root ::= "yes" | "no"\n'
 
@@ -183,7 +183,9 @@ class Abstractor:
                 gist = ""
         new_actors = list(brief.actors)
         for i, (actor, position) in enumerate(zip(actors, positions)):
-            why = self.verdict(doc, position, self.checker.source(actor.evidence), context=actor.evidence)
+            # Checked as the claim it makes: "Vladimir Putin warns against ...", not a bare fragment.
+            claim = f"{actor.name} {position[:1].lower()}{position[1:]}" if position else ""
+            why = self.verdict(doc, claim, self.checker.source(actor.evidence), context=actor.evidence)
             if why:
                 flags.append(f"model position for {actor.name!r} rejected ({why}); the extractive one is kept")
                 continue

@@ -18,6 +18,7 @@ Two things this module gives the summariser:
 
 from __future__ import annotations
 
+import atexit
 import logging
 import os
 import threading
@@ -109,26 +110,38 @@ class LlamaModel:
     def complete(self, prompt: str, max_tokens: int, gbnf: str | None = None,
                  stop: list[str] | None = None) -> Completion:
         """Greedy continuation of ``prompt`` (no sampling, no repetition penalty), optionally under a grammar."""
-        before = self.llm.n_tokens
-        old = list(self.llm.input_ids[:before]) if before else []
-        tokens = self.llm.tokenize(prompt.encode("utf-8"), add_bos=True, special=True)
-        cached = 0
-        for a, b in zip(old, tokens):
-            if a != b:
-                break
-            cached += 1
+        evaluated: list[int] = []
+        real_eval = self.llm.eval
+
+        def counting_eval(tokens: Any) -> None:  # what llama.cpp really evaluates (the rest came from the cache)
+            evaluated.append(len(tokens))
+            real_eval(tokens)
+
         start = time.perf_counter()
-        out = self.llm.create_completion(
-            prompt, max_tokens=max_tokens, temperature=0.0, top_k=1, top_p=1.0, min_p=0.0, repeat_penalty=1.0,
-            grammar=self.grammar(gbnf) if gbnf else None, stop=stop or [])
+        self.llm.eval = counting_eval  # type: ignore[method-assign]
+        try:
+            out = self.llm.create_completion(
+                prompt, max_tokens=max_tokens, temperature=0.0, top_k=1, top_p=1.0, min_p=0.0, repeat_penalty=1.0,
+                grammar=self.grammar(gbnf) if gbnf else None, stop=stop or [])
+        finally:
+            del self.llm.eval
         seconds = time.perf_counter() - start
         usage = out.get("usage", {})
-        return Completion(out["choices"][0]["text"], int(usage.get("prompt_tokens", len(tokens))),
-                          int(usage.get("completion_tokens", 0)), seconds, cached)
+        prompt_tokens, new_tokens = int(usage.get("prompt_tokens", 0)), int(usage.get("completion_tokens", 0))
+        # Evaluated = prompt tokens not in the cache + each generated token fed back but the last.
+        cached = max(0, prompt_tokens - (sum(evaluated) - max(new_tokens - 1, 0)))
+        return Completion(out["choices"][0]["text"], prompt_tokens, new_tokens, seconds, cached)
 
 
 _LOADED: dict[tuple[str, int, int], LlamaModel] = {}
 _LOCK = threading.Lock()
+
+
+def _close_all() -> None:
+    """Free the models before the interpreter tears down the library they live in."""
+    for model in _LOADED.values():
+        model.llm.close()
+    _LOADED.clear()
 
 
 def load_llama(path: str | Path, n_ctx: int = 4096, threads: int = 0) -> LlamaModel:
@@ -136,6 +149,8 @@ def load_llama(path: str | Path, n_ctx: int = 4096, threads: int = 0) -> LlamaMo
     key = (str(Path(path).resolve()), n_ctx, threads)
     with _LOCK:
         if key not in _LOADED:
+            if not _LOADED:
+                atexit.register(_close_all)
             _LOADED[key] = LlamaModel(path, n_ctx, threads)
         return _LOADED[key]
 

@@ -47,6 +47,7 @@ def test_faithful_paraphrases_pass(checker: ClaimChecker, source, claim: str) ->
     ("The firm lost 12 million in revenue.", "12 million"),
     ("Duffy joins Featherstone as assistant coach.", "assistant coach"),
     ("The minister resigned.", "negated"),
+    ("Smith did not beat Jones.", "negated"),
     ("Mr Karimi was not convicted.", "negated"),
     ("Mr Petrov beat Jones in the final.", "Petrov"),
 ])

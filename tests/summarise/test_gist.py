@@ -44,7 +44,7 @@ def llama(gguf_path: Path) -> LlamaModel:
 
 def _abstractor(llama: LlamaModel, **kw: object) -> Abstractor:
     return Abstractor(llama, ClaimChecker(load_spacy()), load_prompts("prompts"), max_input_tokens=600,
-                      max_new_tokens=120, **kw)  # type: ignore[arg-type]
+                      max_new_tokens=1200, **kw)  # type: ignore[arg-type]
 
 
 def test_the_chat_template_of_the_gguf_is_used(llama: LlamaModel) -> None:
@@ -56,7 +56,7 @@ def test_the_chat_template_of_the_gguf_is_used(llama: LlamaModel) -> None:
 def test_the_json_answer_always_parses_with_one_sentence_and_one_position_per_actor(
         llama: LlamaModel, seed_doc: Document, positions: int) -> None:
     prompt = llama.chat_prompt(f"Article:\n{seed_doc.text[:1500]}\n\nWrite the JSON.")
-    out = llama.complete(prompt, 400, brief_grammar(positions))
+    out = llama.complete(prompt, 1200, brief_grammar(positions))
     obj = json.loads(out.text)
     gist = obj["gist"]
     assert gist[0].isupper() or gist[0].isdigit()
@@ -77,7 +77,7 @@ def test_prompts_about_one_article_reuse_its_prefix_from_the_kv_cache(llama: Lla
     second = llama.complete(llama.chat_prompt(prefix + "Second question?"), 2, YES_NO)
     assert second.cached_tokens >= llama.count(prefix) - 2  # the article was not read again
     other = llama.complete(llama.chat_prompt("Article:\nSomething else entirely.\n\nQ?"), 2, YES_NO)
-    assert other.cached_tokens < 10
+    assert other.cached_tokens < 20  # only the chat header and "Article:" are shared
 
 
 def test_noise_never_reaches_the_reader(llama: LlamaModel, seed_doc: Document) -> None:
