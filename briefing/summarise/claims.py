@@ -49,6 +49,7 @@ NEGATIONS = frozenset({"not", "n't", "no", "never", "none", "nobody", "nothing",
 # A claim counting "people" says less than the source's "citizens" or "residents": it may count
 # any of them. The source's "people" does not license the claim's "lives" or "deaths" (issue 10).
 _GENERIC = frozenset({"people", "person", "individual", "other"})
+_GLUED = re.compile(r"[a-z]{2}[A-Z]|[a-z]\.[a-z]{2}|[a-z]{2}[A-Z][a-z]")
 _ROLE_DEPS = {"compound", "amod"}
 
 
@@ -206,6 +207,11 @@ class ClaimChecker:
         return None
 
     def _names(self, sentence: str, doc: Doc, src: Source) -> str | None:
+        for word in sentence.split():
+            # Words glued together ("MinisterGenPrayuth", "Th.at") are decoding debris, not English.
+            bare = word.strip(".,;:!?'\"()")
+            if _GLUED.search(bare) and f" {norm(bare)} " not in src.words:
+                return f"{bare!r} is not a word"
         for ent in doc.ents:
             if ent.label_ in _ENTITY_LABELS and not name_grounded(ent.text, src.words):
                 return f"{ent.text!r} is not in the source"

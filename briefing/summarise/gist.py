@@ -34,15 +34,18 @@ from briefing.summarise.prompts import PromptSet
 
 log = logging.getLogger(__name__)
 
-GIST_MAX_WORDS = 35  # "at most ~30 words": the prompt says 30, the grammar stops at 35
+GIST_MAX_WORDS = 35  # "at most ~30 words": the prompt says 30, a longer sentence is rejected
 POSITION_MAX_WORDS = 12
+# The grammar's caps are looser than the limits: a model forced to stop mid-thought glues words
+# together ("andTV's'agony") to say the rest; a sentence over the limit is rejected instead.
+GRAMMAR_SLACK = 2
 MAX_POSITIONS = 4  # positions condensed per brief (the most prominent actors)
 
 _CHARS = r'c ::= [^"\\\x00-\x1f\x7f .!?]'
 # One sentence: a capital or digit first, words separated by single spaces, no sentence end
 # inside (a full stop only between word characters, as in "3.5" or "U.S"), one end mark.
 SENTENCE_RULES = (
-    f'sent ::= [A-Z0-9] c{{0,23}} ("." c{{1,23}})* (" " w){{3,{GIST_MAX_WORDS - 1}}} [.!?]\n'
+    f'sent ::= [A-Z0-9] c{{0,23}} ("." c{{1,23}})* (" " w){{3,{GIST_MAX_WORDS * GRAMMAR_SLACK}}} [.!?]\n'
     'w ::= c{1,24} ("." c{1,24})*\n'
     f"{_CHARS}\n")
 YES_NO = 'root ::= "yes" | "no"\n'
@@ -50,13 +53,22 @@ YES_NO = 'root ::= "yes" | "no"\n'
 
 def brief_grammar(positions: int) -> str:
     """The JSON answer: a one-sentence gist and exactly ``positions`` short positions."""
-    pos = (f'pos ::= "\\"" w (" " w){{1,{POSITION_MAX_WORDS - 1}}} "\\""\n')
+    pos = f'pos ::= "\\"" w (" " w){{1,{POSITION_MAX_WORDS * GRAMMAR_SLACK}}} "\\""\n'
     items = ' ", " '.join(["pos"] * positions)
     tail = f' ", \\"positions\\": [" {items} "]"' if positions else ""
     return f'root ::= "{{\\"gist\\": \\"" sent "\\""{tail} "}}"\n{pos}{SENTENCE_RULES}'
 
 
 PLAIN_GRAMMAR = f"root ::= \" \"? sent\n{SENTENCE_RULES}"
+
+
+def strip_name(position: str, name: str) -> str:
+    """A position without the "Name:" the model sometimes copies from the prompt's list."""
+    position = position.strip()
+    for prefix in (f"{name}:", f"{name} -", f"{name},"):
+        if position.lower().startswith(prefix.lower()):
+            return position[len(prefix):].strip()
+    return position
 
 
 @dataclass
@@ -150,10 +162,13 @@ class Abstractor:
 
     # -- the guard -----------------------------------------------------------
 
-    def verdict(self, doc: Document, sentence: str, src: Source, context: str = "") -> str | None:
+    def verdict(self, doc: Document, sentence: str, src: Source, context: str = "",
+                limit: int = GIST_MAX_WORDS) -> str | None:
         """Why ``sentence`` is unsupported by ``src`` (rules, then the model), or None."""
         if not sentence:
             return "no sentence"
+        if len(sentence.split()) > limit:
+            return f"longer than {limit} words"
         reason = self.checker.check(sentence, src)
         if reason is None and self.entailment and not self.supported(doc, sentence, context):
             reason = "the model does not find it supported by the article"
@@ -184,8 +199,10 @@ class Abstractor:
         new_actors = list(brief.actors)
         for i, (actor, position) in enumerate(zip(actors, positions)):
             # Checked as the claim it makes: "Vladimir Putin warns against ...", not a bare fragment.
+            position = strip_name(position, actor.name)
             claim = f"{actor.name} {position[:1].lower()}{position[1:]}" if position else ""
-            why = self.verdict(doc, claim, self.checker.source(actor.evidence), context=actor.evidence)
+            why = self.verdict(doc, claim, self.checker.source(actor.evidence), context=actor.evidence,
+                               limit=POSITION_MAX_WORDS + len(actor.name.split()))
             if why:
                 flags.append(f"model position for {actor.name!r} rejected ({why}); the extractive one is kept")
                 continue
