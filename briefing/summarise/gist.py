@@ -43,10 +43,11 @@ MAX_POSITIONS = 4  # positions condensed per brief (the most prominent actors)
 
 _CHARS = r'c ::= [^"\\\x00-\x1f\x7f .!?]'
 # One sentence: a capital or digit first, words separated by single spaces, no sentence end
-# inside (a full stop only between word characters, as in "3.5" or "U.S"), one end mark.
+# inside (a full stop only before digits, as in "3.5": "10:00.The man" is two sentences), one end mark.
 SENTENCE_RULES = (
-    f'sent ::= [A-Z0-9] c{{0,23}} ("." c{{1,23}})* (" " w){{3,{GIST_MAX_WORDS * GRAMMAR_SLACK}}} [.!?]\n'
-    'w ::= c{1,24} ("." c{1,24})*\n'
+    f'sent ::= [A-Z0-9] c{{0,23}} dec? (" " w){{3,{GIST_MAX_WORDS * GRAMMAR_SLACK}}} [.!?]\n'
+    'w ::= c{1,24} dec?\n'
+    'dec ::= "." [0-9]{1,6}\n'
     f"{_CHARS}\n")
 YES_NO = 'root ::= "yes" | "no"\n'
 
