@@ -190,7 +190,7 @@ class Abstractor:
         if reason:
             self.last.rejected.append(reason)
             flags.append(f"gist {gist!r} rejected ({reason}); written again")
-            gist, _ = self.ask_brief(doc, actors, problem=reason)
+            gist, _ = self.ask_brief(doc, actors, problem=f'"{gist}" was rejected ({reason})' if gist else reason)
             self.last.second_gist = gist
             reason = self.verdict(doc, gist, article)
             if reason:
@@ -202,7 +202,9 @@ class Abstractor:
             # Checked as the claim it makes: "Vladimir Putin warns against ...", not a bare fragment.
             position = strip_name(position, actor.name)
             claim = f"{actor.name} {position[:1].lower()}{position[1:]}" if position else ""
-            why = self.verdict(doc, claim, self.checker.source(actor.evidence), context=actor.evidence,
+            # The name is the actor's (grounded in the article by the engine); the claim is the evidence's.
+            evidence = self.checker.source(f"{actor.name}: {actor.evidence}")
+            why = self.verdict(doc, claim, evidence, context=actor.evidence,
                                limit=POSITION_MAX_WORDS + len(actor.name.split()))
             if why:
                 flags.append(f"model position for {actor.name!r} rejected ({why}); the extractive one is kept")
