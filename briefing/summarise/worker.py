@@ -170,7 +170,7 @@ class SummariserWorker:
         """Runs in the model thread: a batch of full briefs, or one quick brief, or one improvement."""
         job = batch[0]
         if job.stage == "first":
-            first = getattr(self.engine, "first", self.engine.summarise)
+            first = getattr(self.engine, "first", None) or self.engine.summarise
             return [first(job.doc)]
         if job.stage == "improve":
             improve = getattr(self.engine, "improve", None)

@@ -51,7 +51,7 @@ _TEXT_TYPES = ("text/html", "application/xhtml+xml", "text/plain", "")
 def engine_summariser(engine: Callable[[], Engine]) -> Summarise:
     """The engine's quick brief (``first``, else ``summarise``) in a thread (the default until a worker is plugged in)."""
     async def summarise(doc: Document) -> Brief:
-        return await asyncio.to_thread(lambda: getattr(engine(), "first", engine().summarise)(doc))
+        return await asyncio.to_thread(lambda: (getattr(engine(), "first", None) or engine().summarise)(doc))
     return summarise
 
 
