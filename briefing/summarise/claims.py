@@ -50,6 +50,8 @@ NEGATIONS = frozenset({"not", "n't", "no", "never", "none", "nobody", "nothing",
 # any of them. The source's "people" does not license the claim's "lives" or "deaths" (issue 10).
 _GENERIC = frozenset({"people", "person", "individual", "other"})
 _GLUED = re.compile(r"[a-z]{2}[A-Z]|[a-z]\.[a-z]{2}|[a-z]{2}[A-Z][a-z]")
+# "... to seal St." is "St Johnstone" cut off by the one-sentence grammar, not a sentence end.
+_ABBREVIATION_END = re.compile(r"\b(St|Mr|Mrs|Ms|Dr|Gen|Lt|Col|Capt|Sgt|Rev|Prof|Mt|No|Jr|Sr|Inc|Co|vs)\.$")
 _ROLE_DEPS = {"compound", "amod"}
 
 
@@ -199,6 +201,9 @@ class ClaimChecker:
 
     def check(self, sentence: str, src: Source) -> str | None:
         """Why the sentence is not supported by the source, or None when every rule check passes."""
+        cut = _ABBREVIATION_END.search(sentence.strip())
+        if cut:
+            return f"it stops at the abbreviation {cut.group(1)!r}: the sentence is cut short"
         doc = self.nlp(sentence)
         for check in (self._names, self._quantities, self._roles, self._who, self._negation):
             reason = check(sentence, doc, src)

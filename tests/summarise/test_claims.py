@@ -50,6 +50,7 @@ def test_faithful_paraphrases_pass(checker: ClaimChecker, source, claim: str) ->
     ("Smith did not beat Jones.", "negated"),
     ("Mr Karimi was not convicted.", "negated"),
     ("Mr Petrov beat Jones in the final.", "Petrov"),
+    ("Smith beat Jones in the final to seal St.", "cut short"),
 ])
 def test_unsupported_claims_are_caught_with_the_reason(checker: ClaimChecker, source,  # type: ignore[no-untyped-def]
                                                        claim: str, why: str) -> None:
