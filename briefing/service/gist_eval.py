@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 _WORD = re.compile(r"[A-Za-z][A-Za-z'’-]*")
-_FIGURE = re.compile(r"(?<![\w.,\-–/])(\d{1,3}(?:,\d{3})+|\d+)(?:\.(\d+))?(?:\s?(million|billion|thousand|bn|m)\b)?",
+_FIGURE = re.compile(r"(?<![\w\-–/])(\d{1,3}(?:,\d{3})+|\d+)(?:\.(\d+))?(?:\s?(million|billion|thousand|bn|m)\b)?",
                      re.IGNORECASE)
 _SCALE = {"thousand": 1e3, "million": 1e6, "m": 1e6, "billion": 1e9, "bn": 1e9}
 

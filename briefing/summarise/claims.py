@@ -40,7 +40,7 @@ _WORDS = {"two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eig
 _CURRENCY = {"£": "GBP", "$": "USD", "€": "EUR", "¥": "JPY"}
 _RANGE = re.compile(r"(?<![\w.,])(\d{4})\s*[-–/]\s*(\d{2}|\d{4})(?![\w]|[.,]\d)")
 _NUM = re.compile(
-    r"(?P<cur>[£$€¥])?\s?(?<![\w.,])(?P<int>\d{1,3}(?:,\d{3})+|\d+)(?:\.(?P<dec>\d+))?"
+    r"(?P<cur>[£$€¥])?\s?(?<![\w])(?P<int>\d{1,3}(?:,\d{3})+|\d+)(?:\.(?P<dec>\d+))?"
     r"(?:\s?(?P<scale>thousand|million|billion|trillion|bn|mn|tn|m|k)\b)?"
     r"(?P<pct>\s?%|\s?per\s?cent|\s?percent)?", re.IGNORECASE)
 _WORD_NUM = re.compile(r"\b(" + "|".join(_WORDS) + r")\b(?:\s+(thousand|million|billion))?", re.IGNORECASE)

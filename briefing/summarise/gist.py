@@ -43,11 +43,13 @@ MAX_POSITIONS = 4  # positions condensed per brief (the most prominent actors)
 
 _CHARS = r'c ::= [^"\\\x00-\x1f\x7f .!?]'
 # One sentence: a capital or digit first, words separated by single spaces, no sentence end
-# inside (a full stop only before digits, as in "3.5": "10:00.The man" is two sentences), one end mark.
+# inside (a full stop only between digits, as in "3.5" or "£7.8m": "10:00.The man" is two
+# sentences, "assistance.100000" is debris), one end mark.
 SENTENCE_RULES = (
-    f'sent ::= [A-Z0-9] c{{0,23}} dec? (" " w){{3,{GIST_MAX_WORDS * GRAMMAR_SLACK}}} [.!?]\n'
-    'w ::= c{1,24} dec?\n'
-    'dec ::= "." [0-9]{1,6}\n'
+    f'sent ::= [A-Z0-9] w0 (" " w){{3,{GIST_MAX_WORDS * GRAMMAR_SLACK}}} [.!?]\n'
+    'w0 ::= c{0,23} | c{0,16} [0-9] dec\n'
+    'w ::= c{1,24} | c{0,16} [0-9] dec\n'
+    'dec ::= "." [0-9]{1,6} c{0,4}\n'
     f"{_CHARS}\n")
 YES_NO = 'root ::= "yes" | "no"\n'
 
