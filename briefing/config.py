@@ -97,7 +97,7 @@ class SummariserConfig(_Section):
     # The yes/no entailment question to the gist model, after the rule checks.
     gist_entailment: bool = True
     gist_max_input_tokens: int = Field(default=1536, gt=0)
-    gist_max_new_tokens: int = Field(default=160, gt=0)
+    gist_max_new_tokens: int = Field(default=256, gt=0)
     # /summary: the extractive brief at once, then the same message edited when the gist
     # arrives within this many seconds; after that it stays extractive (logged).
     gist_timeout_seconds: float = Field(default=30.0, gt=0)

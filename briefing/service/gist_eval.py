@@ -38,7 +38,7 @@ def invented(sentence: str, article: str) -> list[str]:
     words = {w.lower() for w in _WORD.findall(article)}
     out = []
     for i, m in enumerate(_WORD.finditer(sentence)):
-        w = m.group(0)
+        w = re.sub(r"['’]s$", "", m.group(0))  # "RSPCA's" is "RSPCA"
         if i > 0 and w[0].isupper() and w.lower().strip("'’-") not in words and w.lower() not in words:
             out.append(w)
     have = _figures(article)

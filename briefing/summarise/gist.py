@@ -39,7 +39,7 @@ POSITION_MAX_WORDS = 12
 # The grammar's caps are looser than the limits: a model forced to stop mid-thought glues words
 # together ("andTV's'agony") to say the rest; a sentence over the limit is rejected instead.
 GRAMMAR_SLACK = 2
-MAX_POSITIONS = 4  # positions condensed per brief (the most prominent actors)
+MAX_POSITIONS = 3  # positions condensed per brief (the most prominent actors)
 
 _CHARS = r'c ::= [^"\\\x00-\x1f\x7f .!?]'
 # One sentence: a capital or digit first, words separated by single spaces, no sentence end
