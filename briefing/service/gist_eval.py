@@ -35,11 +35,11 @@ def _figures(text: str) -> set[float]:
 
 def invented(sentence: str, article: str) -> list[str]:
     """Names and numbers in ``sentence`` that the article does not contain."""
-    words = {w.lower() for w in _WORD.findall(article)}
+    words = {re.sub(r"['’]s$", "", w.lower()) for w in _WORD.findall(article)}
     out = []
     for i, m in enumerate(_WORD.finditer(sentence)):
         w = re.sub(r"['’]s$", "", m.group(0))  # "RSPCA's" is "RSPCA"
-        if i > 0 and w[0].isupper() and w.lower().strip("'’-") not in words and w.lower() not in words:
+        if i > 0 and w[0].isupper() and w.lower().strip("'’-") not in words:
             out.append(w)
     have = _figures(article)
     out += [f"{v:.15g}" for v in sorted(_figures(sentence) - have)]
