@@ -27,6 +27,7 @@ from briefing.ingest.clean import clean_article  # noqa: E402
 from briefing.service.evaluate import load_examples  # noqa: E402
 from briefing.summarise.base import Document  # noqa: E402
 from briefing.summarise.claims import ClaimChecker  # noqa: E402
+from briefing.summarise.gist import GIST_MAX_WORDS  # noqa: E402
 from briefing.summarise.nlp import load_spacy  # noqa: E402
 
 
@@ -50,6 +51,7 @@ def main() -> int:
     args = ap.parse_args()
     articles = {e.id: clean_article(e.article, title="")[1] for e in load_examples(args.data)}
     labels = [json.loads(line) for line in args.labels.read_text(encoding="utf-8").splitlines() if line.strip()]
+    labels.sort(key=lambda lab: lab["id"])  # sentences about one article together: its prefix is read once
     checker = ClaimChecker(load_spacy())
     abstractor = None
     if args.model:
@@ -63,7 +65,10 @@ def main() -> int:
         text = articles[lab["id"]]
         if lab["id"] not in sources:
             sources[lab["id"]] = checker.source(text)
-        reason = checker.check(lab["sentence"], sources[lab["id"]])
+        words = len(lab["sentence"].split())
+        # The product's guard: the gist length limit, then the rule checks (then the model).
+        reason = (f"longer than {GIST_MAX_WORDS} words" if words > GIST_MAX_WORDS
+                  else checker.check(lab["sentence"], sources[lab["id"]]))
         row = {**lab, "rule_reason": reason, "rules": reason is None}
         if abstractor is not None:
             yes = abstractor.supported(Document(title="", text=text), lab["sentence"])
