@@ -144,3 +144,17 @@ def test_a_failing_model_leaves_the_brief_as_it_was(gguf_path: Path, seed_doc: D
     engine.abstractor = broken
     brief = engine.summarise(seed_doc)
     assert brief.gist == "" and brief.summary and any("decode failed" in f for f in brief.flags)
+
+
+def test_briefing_eval_prints_the_gist_columns(gguf_path: Path, seed_doc: Document, tmp_path: Path) -> None:
+    from briefing.service.evaluate import Example, evaluate, format_table
+    from tests.conftest import make_config
+
+    config = make_config(tmp_path, summariser={"gist": True, "gist_model": str(gguf_path),
+                                               "gist_max_input_tokens": 500})
+    example = Example("seed-1", seed_doc.text, "Putin warned against foreign interference in Belarus.", "xsum")
+    result = evaluate(config, [example])
+    table = format_table(result)
+    assert "gist (model-written" in table and "inv.before" in table
+    assert [r.dataset for r in result.gist] == ["xsum", "overall"]
+    assert result.gist[0].n == 1 and result.gist[0].kept == 0  # noise never kept, so never scored as shown
