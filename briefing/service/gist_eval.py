@@ -25,8 +25,11 @@ _FIGURE = re.compile(r"(?<![\w\-–/])(\d{1,3}(?:,\d{3})+|\d+)(?:\.(\d+))?(?:\s?
 _SCALE = {"thousand": 1e3, "million": 1e6, "m": 1e6, "billion": 1e9, "bn": 1e9}
 
 
+_NUMBER_WORDS = {w: i for i, w in enumerate("zero one two three four five six seven eight nine ten eleven twelve".split())}
+
+
 def _figures(text: str) -> set[float]:
-    out = set()
+    out = {float(_NUMBER_WORDS[w.lower()]) for w in _WORD.findall(text) if w.lower() in _NUMBER_WORDS}
     for m in _FIGURE.finditer(text):
         value = float(m.group(1).replace(",", "") + (f".{m.group(2)}" if m.group(2) else ""))
         out.add(round(value * _SCALE.get((m.group(3) or "").lower(), 1.0), 6))
@@ -42,7 +45,9 @@ def invented(sentence: str, article: str) -> list[str]:
         if i > 0 and w[0].isupper() and w.lower().strip("'’-") not in words:
             out.append(w)
     have = _figures(article)
-    out += [f"{v:.15g}" for v in sorted(_figures(sentence) - have)]
+    digits = {round(float(m.group(1).replace(",", "") + (f".{m.group(2)}" if m.group(2) else ""))
+                    * _SCALE.get((m.group(3) or "").lower(), 1.0), 6) for m in _FIGURE.finditer(sentence)}
+    out += [f"{v:.15g}" for v in sorted(digits - have)]  # figures written with digits; "three" may be 3
     return out
 
 
