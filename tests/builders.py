@@ -98,3 +98,70 @@ def seed_tokenizer(folder: Path, texts: list[str], *, vocab_size: int, chat: boo
             fast.eos_token = "<|im_end|>"
     fast.save_pretrained(folder)
     return fast
+
+
+def tiny_gguf(path: Path, texts: list[str], *, vocab_size: int = 600, seed: int = 0,
+              chat: bool = True, n_embd: int = 64, n_layer: int = 2) -> Path:
+    """A tiny random-weight llama-architecture GGUF (float32) with a BPE tokenizer trained on ``texts``.
+
+    llama.cpp loads and runs it like any GGUF, so the llama.cpp path (loading, chat template,
+    grammars, KV-cache reuse) is tested without a real model; what it writes is noise, which
+    the grammars still force into the required form.
+    """
+    import json
+    import tempfile
+
+    import gguf
+    import numpy as np
+
+    with tempfile.TemporaryDirectory() as tmp:
+        fast = seed_tokenizer(Path(tmp), texts, vocab_size=vocab_size, chat=chat, chat_eos=True)
+        spec = json.loads(fast.backend_tokenizer.to_str())
+    vocab = spec["model"]["vocab"]
+    tokens = [t for t, _ in sorted(vocab.items(), key=lambda kv: kv[1])]
+    merges = [m if isinstance(m, str) else " ".join(m) for m in spec["model"]["merges"]]
+    specials = set(TOKENIZER_SPECIALS)
+    types = [gguf.TokenType.CONTROL if t in specials else gguf.TokenType.NORMAL for t in tokens]
+    rng = np.random.default_rng(seed)
+    n_vocab, n_ff, n_head = len(tokens), 2 * n_embd, 4
+
+    def weight(*shape: int) -> "np.ndarray":
+        return (rng.standard_normal(shape) * 0.2).astype(np.float32)
+
+    w = gguf.GGUFWriter(str(path), "llama")
+    w.add_context_length(2048)
+    w.add_embedding_length(n_embd)
+    w.add_block_count(n_layer)
+    w.add_feed_forward_length(n_ff)
+    w.add_head_count(n_head)
+    w.add_head_count_kv(n_head)
+    w.add_rope_dimension_count(n_embd // n_head)
+    w.add_layer_norm_rms_eps(1e-5)
+    w.add_file_type(gguf.LlamaFileType.ALL_F32)
+    w.add_tokenizer_model("gpt2")
+    w.add_tokenizer_pre("default")
+    w.add_token_list(tokens)
+    w.add_token_types(types)
+    w.add_token_merges(merges)
+    w.add_bos_token_id(vocab["<s>"])
+    w.add_eos_token_id(vocab["<|im_end|>"] if chat else vocab["</s>"])
+    w.add_pad_token_id(vocab["<pad>"])
+    w.add_add_bos_token(False)
+    if chat:
+        w.add_chat_template(CHATML)
+    w.add_tensor("token_embd.weight", weight(n_vocab, n_embd))
+    w.add_tensor("output_norm.weight", np.ones(n_embd, dtype=np.float32))
+    w.add_tensor("output.weight", weight(n_vocab, n_embd))
+    for i in range(n_layer):
+        w.add_tensor(f"blk.{i}.attn_norm.weight", np.ones(n_embd, dtype=np.float32))
+        for name in ("attn_q", "attn_k", "attn_v", "attn_output"):
+            w.add_tensor(f"blk.{i}.{name}.weight", weight(n_embd, n_embd))
+        w.add_tensor(f"blk.{i}.ffn_norm.weight", np.ones(n_embd, dtype=np.float32))
+        w.add_tensor(f"blk.{i}.ffn_gate.weight", weight(n_ff, n_embd))
+        w.add_tensor(f"blk.{i}.ffn_up.weight", weight(n_ff, n_embd))
+        w.add_tensor(f"blk.{i}.ffn_down.weight", weight(n_embd, n_ff))
+    w.write_header_to_file()
+    w.write_kv_data_to_file()
+    w.write_tensors_to_file()
+    w.close()
+    return path

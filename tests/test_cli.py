@@ -20,6 +20,8 @@ def demo_config(tmp_path: Path) -> Path:
     for src in data["sources"]:
         src["path"] = str(REPO / src["path"])
     data["data_dir"] = str(tmp_path / "data")
+    # No gist model here (tests never depend on one): the shipped gist setting falls back cleanly.
+    data.setdefault("summariser", {})["models_dir"] = str(tmp_path / "models")
     path = tmp_path / "config.yaml"
     path.write_text(yaml.safe_dump(data))
     return path

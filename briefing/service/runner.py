@@ -263,7 +263,7 @@ class Service:
             return None
         # Without a token and without --dry-run the bot raises a ConfigError naming the variable.
         return TelegramBot(self.app, tg, token=secret(tg.token_env), dry_run=self.dry_run,
-                           summarise=self._summarise_now)
+                           summarise=self._summarise_now, improve=self._improve_now)
 
     async def _start_worker(self) -> None:
         """Load the model (a missing model is a start-up error, not a failure per job) and start
@@ -280,9 +280,14 @@ class Service:
         assert self.worker is not None
         self._on_demand += 1
         try:
-            return await self.worker.summarise(doc, Priority.ON_DEMAND)
+            return await self.worker.summarise(doc, Priority.ON_DEMAND, stage="first")
         finally:
             self._on_demand -= 1
+
+    async def _improve_now(self, brief: Brief, doc: Document) -> Brief:
+        """The gist for a /summary answer already sent (the bot edits its message with it)."""
+        assert self.worker is not None
+        return await self.worker.improve(brief, doc, Priority.ON_DEMAND)
 
     async def _start_http(self) -> None:
         """The one web server: ``/healthz`` and ``/metrics`` (``service.http_enabled``), and with

@@ -105,6 +105,7 @@ class BriefRow(Base):
     model: Mapped[str | None] = mapped_column(Text, nullable=True)
     grounding_score: Mapped[float | None] = mapped_column(Float, nullable=True)
     flags: Mapped[list[str]] = mapped_column(JSON, default=list)
+    gist: Mapped[str | None] = mapped_column(Text, nullable=True)
     cache_key: Mapped[str] = mapped_column(String(64), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
 

@@ -246,7 +246,7 @@ class Store:
                 headline=brief.headline, summary=list(brief.summary),
                 actors=[a.__dict__ for a in brief.actors], topics=list(brief.topics),
                 engine=brief.engine, model=brief.model, grounding_score=brief.grounding_score,
-                flags=list(brief.flags), cache_key=cache_key)
+                flags=list(brief.flags), gist=brief.gist or None, cache_key=cache_key)
             if row is None:
                 row = BriefRow(article_id=article_id, **values)
                 s.add(row)
@@ -579,4 +579,4 @@ def _brief(row: BriefRow, article: Article | None, source: str | None = None) ->
         actors=[Actor(**a) for a in row.actors], engine=row.engine, model=row.model,
         topics=list(row.topics or []), url=article.url if article else None,
         published=(article.published_at or article.fetched_at) if article else None,
-        source=source, grounding_score=row.grounding_score, flags=list(row.flags or []))
+        source=source, grounding_score=row.grounding_score, flags=list(row.flags or []), gist=row.gist or "")

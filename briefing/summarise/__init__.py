@@ -12,6 +12,16 @@ log = logging.getLogger(__name__)
 
 
 def build_engine(cfg: SummariserConfig) -> Engine:
+    """The configured engine, with the model-written gist when ``summariser.gist`` is on."""
+    engine = _build_engine(cfg)
+    if cfg.gist:
+        from briefing.summarise.gist_engine import with_gist
+
+        engine = with_gist(cfg, engine)
+    return engine
+
+
+def _build_engine(cfg: SummariserConfig) -> Engine:
     """The configured engine. Engines load their models here, once per process.
 
     When the model of a ``transformers`` or ``hybrid`` engine is unavailable, the one-paragraph
@@ -24,13 +34,13 @@ def build_engine(cfg: SummariserConfig) -> Engine:
         return ExtractiveEngine(cfg)
     if cfg.engine not in ("transformers", "hybrid"):
         raise ConfigError(f"summariser.engine: engine {cfg.engine!r} is not available in this build")
-    from briefing.summarise.loader import load_model
+    from briefing.summarise.loader import load_engine_model
     from briefing.summarise.prompts import load_prompts
 
     prompts = load_prompts(cfg.prompts_dir)  # a bad template stops start-up, model or not
     extractive = ExtractiveEngine(cfg)
     try:
-        lm = load_model(cfg)
+        lm = load_engine_model(cfg)
     except ModelUnavailableError as exc:
         if cfg.fallback == "none":
             raise

@@ -184,6 +184,20 @@ def _context(config: Any, tokenizer: Any) -> int:
     return limit if 0 < limit < 1_000_000 else 512
 
 
+def load_engine_model(cfg: SummariserConfig) -> Any:
+    """What the transformers/hybrid engines run: a GGUF on the CPU goes to llama.cpp when it is
+    installed (``summariser.runtime: auto``; measured faster, docs/benchmarks.md), everything
+    else (hub ids, local directories, GPUs) to transformers."""
+    from briefing.summarise.llama_runtime import LlamaLoaded, load_llama, use_llama
+
+    src = resolve_source(cfg.model, cfg.gguf_file)
+    if use_llama(cfg, src.path, src.gguf_file):
+        assert src.gguf_file is not None
+        return LlamaLoaded(load_llama(Path(src.path) / src.gguf_file, n_ctx=cfg.max_input_tokens + cfg.max_new_tokens
+                                      + 512, threads=cfg.threads))
+    return load_model(cfg)
+
+
 def load_model(cfg: SummariserConfig) -> LoadedModel:
     """Load the configured model once per process; later calls get the same object."""
     src = resolve_source(cfg.model, cfg.gguf_file)

@@ -26,6 +26,7 @@ from briefing.summarise.chunking import split_parts
 from briefing.summarise.extractive import ExtractiveEngine, headline_for, select_sentences, sentences
 from briefing.summarise.generation import Generated, Generator
 from briefing.summarise.guard import Guard, load_embedder, norm
+from briefing.summarise.llama_runtime import LlamaGenerator, LlamaLoaded
 from briefing.summarise.loader import LoadedModel, load_model
 from briefing.summarise.output import Answer, parse_answer
 from briefing.summarise.prompts import PromptSet, load_prompts
@@ -88,14 +89,17 @@ def merge_actors(groups: list[list[Actor]], max_actors: int) -> list[Actor]:
 class TransformersEngine:
     name = "transformers"
 
-    def __init__(self, cfg: SummariserConfig, lm: LoadedModel | None = None,
+    def __init__(self, cfg: SummariserConfig, lm: LoadedModel | LlamaLoaded | None = None,
                  extractive: ExtractiveEngine | None = None, prompts: PromptSet | None = None) -> None:
         self.cfg = cfg
         self.prompts = prompts or load_prompts(cfg.prompts_dir)  # validated before the model loads
         self.extractive = extractive or ExtractiveEngine(cfg)
         self.lm = lm or load_model(cfg)
         self.model = cfg.model
-        self.gen = Generator(self.lm, cfg.max_new_tokens, cfg.batch_size, cfg.timeout_seconds)
+        if isinstance(self.lm, LlamaLoaded):  # a GGUF on the CPU: llama.cpp (docs/benchmarks.md)
+            self.gen = LlamaGenerator(self.lm, cfg.max_new_tokens, cfg.timeout_seconds)
+        else:
+            self.gen = Generator(self.lm, cfg.max_new_tokens, cfg.batch_size, cfg.timeout_seconds)
         self.guard = Guard(self.extractive.nlp, cfg.grounding_threshold, load_embedder())
         self.style = cfg.prompt_style if self.lm.kind == "causal" and self.lm.has_chat_template else "encoder"
         settings = f"{self.style}|{cfg.summary_sentences}|{cfg.max_actors}|{cfg.max_new_tokens}|" \

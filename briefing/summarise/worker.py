@@ -9,7 +9,9 @@
 Any :class:`~briefing.summarise.base.Engine` works. One thread runs the engine (models are not
 thread-safe and the CPU is shared anyway); jobs wait in a bounded priority queue, so an
 on-demand request is the next thing the thread starts, ahead of every scheduled article
-queued before it. When the queue is full, ``summarise`` waits for room (back-pressure), and
+queued before it. ``stage="first"`` asks only for the engine's quick brief (an engine with a
+gist: the brief without it) and :meth:`SummariserWorker.improve` for the gist of that brief,
+so ``/summary`` can answer at once and edit its answer later. When the queue is full, ``summarise`` waits for room (back-pressure), and
 on-demand callers get room first. Jobs of the same priority are handed to the engine in
 batches of up to ``batch_size`` (``summarise_many``), which is where batching pays off.
 """
@@ -42,6 +44,8 @@ class _Job:
     seq: int
     doc: Document = field(compare=False)
     future: asyncio.Future[Brief] = field(compare=False)
+    stage: str = field(default="full", compare=False)  # "full", "first" or "improve"
+    brief: Brief | None = field(default=None, compare=False)  # the brief to improve
 
 
 class SummariserWorker:
@@ -95,8 +99,16 @@ class SummariserWorker:
     async def __aexit__(self, *exc: object) -> None:
         await self.stop()
 
-    async def summarise(self, doc: Document, priority: Priority | int = Priority.SCHEDULED) -> Brief:
+    async def summarise(self, doc: Document, priority: Priority | int = Priority.SCHEDULED,
+                        stage: str = "full") -> Brief:
         """The brief for ``doc``; waits for room in the queue, then for the engine."""
+        return await self._submit(doc, priority, stage, None)
+
+    async def improve(self, brief: Brief, doc: Document, priority: Priority | int = Priority.ON_DEMAND) -> Brief:
+        """``brief`` (from ``stage="first"``) with what the engine's ``improve`` adds (the gist)."""
+        return await self._submit(doc, priority, "improve", brief)
+
+    async def _submit(self, doc: Document, priority: Priority | int, stage: str, brief: Brief | None) -> Brief:
         if self._changed is None:
             raise SummariseError("the summariser worker is not running (call start())")
         future: asyncio.Future[Brief] = asyncio.get_running_loop().create_future()
@@ -109,7 +121,7 @@ class SummariserWorker:
                                              not self._higher_waiting(level))
             finally:
                 self._waiting[level] -= 1
-            heapq.heappush(self._heap, _Job(level, next(self._seq), doc, future))
+            heapq.heappush(self._heap, _Job(level, next(self._seq), doc, future, stage, brief))
             self._changed.notify_all()
         return await future
 
@@ -120,7 +132,8 @@ class SummariserWorker:
         """The most urgent job and up to ``batch_size - 1`` more of the same priority."""
         first = heapq.heappop(self._heap)
         batch = [first]
-        while self._heap and len(batch) < self.batch_size and self._heap[0].priority == first.priority:
+        while (self._heap and len(batch) < self.batch_size and self._heap[0].priority == first.priority
+               and first.stage == "full" and self._heap[0].stage == "full"):
             batch.append(heapq.heappop(self._heap))
         return [j for j in batch if not j.future.cancelled()]
 
@@ -134,8 +147,7 @@ class SummariserWorker:
                 self._changed.notify_all()  # room in the queue
             if not batch:
                 continue
-            docs = [j.doc for j in batch]
-            call = loop.run_in_executor(self._executor, self.engine.summarise_many, docs)
+            call = loop.run_in_executor(self._executor, self._work, batch)
             try:
                 briefs = await asyncio.wait_for(call, self.timeout_seconds * len(batch))
             except asyncio.CancelledError:  # stop() during a batch: its callers must not hang
@@ -153,6 +165,18 @@ class SummariserWorker:
                 if not job.future.done():
                     job.future.set_result(brief)
             self.done += len(batch)
+
+    def _work(self, batch: list[_Job]) -> list[Brief]:
+        """Runs in the model thread: a batch of full briefs, or one quick brief, or one improvement."""
+        job = batch[0]
+        if job.stage == "first":
+            first = getattr(self.engine, "first", None) or self.engine.summarise
+            return [first(job.doc)]
+        if job.stage == "improve":
+            improve = getattr(self.engine, "improve", None)
+            assert job.brief is not None
+            return [improve(job.brief, job.doc) if improve else job.brief]
+        return self.engine.summarise_many([j.doc for j in batch])
 
     @staticmethod
     def _fail(batch: list[_Job], exc: BaseException) -> None:

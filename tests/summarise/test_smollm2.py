@@ -15,7 +15,8 @@ pytestmark = [pytest.mark.slow, needs_smollm2]
 
 @pytest.fixture(scope="module")
 def engine() -> TransformersEngine:
-    engine = build_engine(SummariserConfig(engine="transformers", max_new_tokens=72))
+    # The transformers path on purpose (with llama-cpp-python installed, runtime auto picks llama.cpp).
+    engine = build_engine(SummariserConfig(engine="transformers", max_new_tokens=72, runtime="transformers"))
     assert isinstance(engine, TransformersEngine), "the embedded model did not load"
     return engine
 

@@ -22,6 +22,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 
 from briefing.deliver.email.inline import inline_css
 from briefing.deliver.telegram.format import esc, link, split_html
+from briefing.models import GIST_LABEL
 from briefing.service.digest import DigestContent, DigestItem, OTHER_TOPIC
 
 
@@ -67,7 +68,7 @@ def _story(item: DigestItem, number: int, tz: ZoneInfo) -> dict[str, object]:
     return {
         "number": number, "headline": b.headline, "url": safe_url(b.url), "source": b.source or "",
         "meta": meta, "sources": item.sources, "keywords": ", ".join(item.keyword_hits),
-        "summary": b.summary_text, "actors": b.actors,
+        "summary": b.summary_text, "actors": b.actors, "gist": b.gist, "gist_label": GIST_LABEL,
     }
 
 
@@ -183,7 +184,8 @@ def telegram_digest(content: DigestContent, tz: ZoneInfo) -> list[str]:
         for item in section.items:
             number += 1
             story = _story(item, number, tz)
-            lines = [f"<b>{number}. {esc(item.brief.headline)}</b>", esc(item.brief.summary_text)]
+            gist = [f"<i>{esc(GIST_LABEL)}:</i> {esc(item.brief.gist)}"] if item.brief.gist else []
+            lines = [f"<b>{number}. {esc(item.brief.headline)}</b>", *gist, esc(item.brief.summary_text)]
             lines += [f"• <b>{esc(a.name)}</b> — {esc(a.position)}" for a in item.brief.actors]
             meta = str(story["meta"]) + (f" · {item.sources} sources" if item.sources > 1 else "")
             tail = f"<i>{esc(meta)}</i>" if meta else ""

@@ -155,12 +155,15 @@ class TelegramBot:
 
     def __init__(self, app: App, config: TelegramConfig, *, token: str | None, dry_run: bool = False,
                  summarise: ondemand.Summarise | None = None,
+                 improve: ondemand.Improve | None = None,
                  extra_commands: Sequence[Command] | None = None) -> None:
         if token is None and not dry_run:
             raise ConfigError(f"telegram: no bot token (set ${config.token_env}, or use --dry-run)")
         self.app, self.config = app, config
         self.token, self.dry_run = token, dry_run
         self.summarise = summarise or ondemand.engine_summariser(lambda: app.engine)
+        self.improve = improve or ondemand.engine_improver(lambda: app.engine)
+        self.gist_timeout = app.config.summariser.gist_timeout_seconds
         self.summary_limit = ondemand.SummaryRateLimit(config.summary_rate_per_hour)
         self.limiter = FloodLimiter(config.messages_per_second, config.per_chat_interval_seconds,
                                     config.max_retries,
@@ -550,6 +553,7 @@ async def summarise_now(req: CommandRequest, url: str | None, doc: Any) -> None:
         return
     placeholder = (await req.reply(f"Reading {esc(url)} …" if url else "Reading your text …"))[0]
     typing = asyncio.create_task(_keep_typing(req))
+    brief = None
     try:
         if url is not None:
             doc, final_url = await req.run(ondemand.read_url, req.app.fetcher, url,
@@ -567,6 +571,29 @@ async def summarise_now(req: CommandRequest, url: str | None, doc: Any) -> None:
                                 link_preview_options=LinkPreviewOptions(is_disabled=True))
     for chunk in chunks[1:]:
         await req.reply(chunk)
+    if brief is not None and len(chunks) == 1:
+        await _edit_in_gist(req, placeholder, brief, doc)
+
+
+async def _edit_in_gist(req: CommandRequest, message: Any, brief: Any, doc: Any) -> None:
+    """Edit the answer in place once the model's gist arrives; on timeout it stays as it is (logged)."""
+    try:
+        better = await asyncio.wait_for(req.bot.improve(brief, doc), req.bot.gist_timeout)
+    except TimeoutError:
+        log.info("/summary: no gist within %gs; the answer stays extractive", req.bot.gist_timeout)
+        return
+    except Exception as exc:  # noqa: BLE001 - the extractive answer already stands
+        log.info("/summary: no gist (%s); the answer stays extractive", exc)
+        return
+    better.url = brief.url
+    text = briefs_html([better])
+    if text == briefs_html([brief]) or len(split_html(text)) > 1:
+        return  # nothing new (no gist kept), or too long for one message
+    try:
+        await message.edit_text(text, parse_mode=ParseMode.HTML,
+                                link_preview_options=LinkPreviewOptions(is_disabled=True))
+    except TelegramError as exc:
+        log.info("/summary: could not edit in the gist: %s", exc)
 
 
 async def _keep_typing(req: CommandRequest) -> None:

@@ -17,7 +17,7 @@ import re
 from collections.abc import Sequence
 from urllib.parse import urlsplit
 
-from briefing.models import Brief
+from briefing.models import GIST_LABEL, KEY_FACTS_LABEL, Brief
 
 MAX_MESSAGE = 4096
 _TOKEN = re.compile(r"<[^>]*>|&[#\w]+;|[^<&]+|[<&]")
@@ -38,7 +38,7 @@ def link(url: str | None, label: str = "Source") -> str:
 
 def brief_html(brief: Brief) -> str:
     """One brief: bold headline, summary, key actors as a short list, meta line, source link."""
-    parts = [f"<b>{esc(brief.headline)}</b>", esc(brief.summary_text)]
+    parts = [f"<b>{esc(brief.headline)}</b>", *gist_html(brief), esc(brief.summary_text)]
     if brief.actors:
         lines = ["<b>Key actors</b>"]
         lines += [f"• <b>{esc(a.name)}</b> — {esc(a.position)}" for a in brief.actors]
@@ -52,6 +52,13 @@ def brief_html(brief: Brief) -> str:
     if tail:
         parts.append("\n".join(tail))
     return "\n\n".join(p for p in parts if p)
+
+
+def gist_html(brief: Brief) -> list[str]:
+    """The gist first, marked as machine-written, and a heading for the key facts under it."""
+    if not brief.gist:
+        return []
+    return [f"<i>{esc(GIST_LABEL)}:</i> {esc(brief.gist)}", f"<b>{esc(KEY_FACTS_LABEL)}</b>"]
 
 
 def briefs_html(briefs: Sequence[Brief], title: str | None = None) -> str:

@@ -41,16 +41,26 @@ log = logging.getLogger(__name__)
 # What a summary request runs: the service plugs in its worker queue here (with the priority
 # of interactive work, ahead of the scheduler's batch), the default runs the engine in a thread.
 Summarise = Callable[[Document], Awaitable[Brief]]
+# What improves an answer already sent (the model's gist); the service plugs in its worker.
+Improve = Callable[[Brief, Document], Awaitable[Brief]]
 
 _URL = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*://\S+$")
 _TEXT_TYPES = ("text/html", "application/xhtml+xml", "text/plain", "")
 
 
 def engine_summariser(engine: Callable[[], Engine]) -> Summarise:
-    """Run ``engine().summarise`` in a worker thread (the default until a worker is plugged in)."""
+    """The engine's quick brief (``first``, else ``summarise``) in a thread (the default until a worker is plugged in)."""
     async def summarise(doc: Document) -> Brief:
-        return await asyncio.to_thread(lambda: engine().summarise(doc))
+        return await asyncio.to_thread(lambda: (getattr(engine(), "first", None) or engine().summarise)(doc))
     return summarise
+
+
+def engine_improver(engine: Callable[[], Engine]) -> Improve:
+    """The engine's ``improve`` (the gist) in a thread; the brief as it is for engines without one."""
+    async def improve(brief: Brief, doc: Document) -> Brief:
+        fn = getattr(engine(), "improve", None)
+        return brief if fn is None else await asyncio.to_thread(fn, brief, doc)
+    return improve
 
 
 def looks_like_url(text: str) -> bool:

@@ -1,7 +1,7 @@
 """stories, story membership, follows, problem reports (issue 12)
 
 Revision ID: 0005
-Revises: 0002
+Revises: 0004
 """
 from alembic import op
 import sqlalchemy as sa
@@ -9,7 +9,7 @@ import briefing.store.schema
 
 
 revision = '0005'
-down_revision = '0002'
+down_revision = '0004'
 branch_labels = None
 depends_on = None
 

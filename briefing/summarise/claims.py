@@ -1,0 +1,257 @@
+"""Checking the claims of one model-written sentence against its source, not its word overlap.
+
+A sentence a model wrote (a gist, a condensed position) is kept only when every check passes:
+
+* **Names.** Every named entity and proper noun occurs in the source (the guard's rule).
+* **Quantities.** Each number is read with its scale, unit and what it counts: "1.3 million"
+  is 1,250,000–1,350,000 (the precision the sentence claims), so it does not match 1,084,604;
+  "2012-13" is a season, so it holds no "13"; "£5m" is money, "80%" a share; "23 lives" needs
+  23 of lives (or of nothing named) in the source, not "23 people missing". A quantity no
+  source quantity matches on value, kind and counted noun makes the sentence unsupported.
+* **Negation.** A verb the sentence negates must be negated somewhere in the source, and one
+  it affirms affirmed somewhere ("was not charged" against "was charged"); verbs the source
+  does not use are left to the entailment check.
+* **Who did what.** "A beat B" is unsupported when the source says "B beat A" and never
+  "A beat B"; a role given with "as" ("joins as assistant coach") must be the source's words.
+* **Entailment.** Last, the local model is asked whether the article supports the sentence,
+  with its answer constrained to ``yes`` or ``no`` (see :mod:`briefing.summarise.gist`).
+
+Each check returns the reason it failed, which goes into the brief's flags.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from spacy.language import Language
+from spacy.tokens import Doc
+
+from briefing.summarise.guard import _ENTITY_LABELS, name_grounded, norm, padded
+
+_SCALES = {"thousand": 1e3, "k": 1e3, "million": 1e6, "m": 1e6, "mn": 1e6, "billion": 1e9, "bn": 1e9,
+           "trillion": 1e12, "tn": 1e12}
+_WORDS = {"two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10,
+          "eleven": 11, "twelve": 12, "thirteen": 13, "fourteen": 14, "fifteen": 15, "sixteen": 16,
+          "seventeen": 17, "eighteen": 18, "nineteen": 19, "twenty": 20, "thirty": 30, "forty": 40, "fifty": 50,
+          "sixty": 60, "seventy": 70, "eighty": 80, "ninety": 90, "hundred": 100, "dozen": 12}
+_CURRENCY = {"£": "GBP", "$": "USD", "€": "EUR", "¥": "JPY"}
+_RANGE = re.compile(r"(?<![\w.,])(\d{4})\s*[-–/]\s*(\d{2}|\d{4})(?![\w]|[.,]\d)")
+_NUM = re.compile(
+    r"(?P<cur>[£$€¥])?\s?(?<![\w])(?P<int>\d{1,3}(?:,\d{3})+|\d+)(?:\.(?P<dec>\d+))?"
+    r"(?:\s?(?P<scale>thousand|million|billion|trillion|bn|mn|tn|m|k)\b)?"
+    r"(?P<pct>\s?%|\s?per\s?cent|\s?percent)?", re.IGNORECASE)
+_WORD_NUM = re.compile(r"\b(" + "|".join(_WORDS) + r")\b(?:\s+(thousand|million|billion))?", re.IGNORECASE)
+NEGATIONS = frozenset({"not", "n't", "no", "never", "none", "nobody", "nothing", "neither", "nor", "without",
+                       "cannot"})
+# A claim counting "people" says less than the source's "citizens" or "residents": it may count
+# any of them. The source's "people" does not license the claim's "lives" or "deaths" (issue 10).
+_GENERIC = frozenset({"people", "person", "individual", "other"})
+_GLUED = re.compile(r"[a-z]{2}[A-Z]|[a-z]\.[a-z]{2}|[a-z]{2}[A-Z][a-z]")
+# "... to seal St." is "St Johnstone" cut off by the one-sentence grammar, not a sentence end.
+_ABBREVIATION_END = re.compile(r"\b(St|Mr|Mrs|Ms|Dr|Gen|Lt|Col|Capt|Sgt|Rev|Prof|Mt|No|Jr|Sr|Inc|Co|vs)\.$")
+_ROLE_DEPS = {"compound", "amod"}
+
+
+@dataclass(frozen=True)
+class Quantity:
+    value: float
+    tolerance: float  # half the last unit the text states: "1.3 million" is 1.3M ± 0.05M
+    kind: str  # "count", "percent", "money:GBP", "year", "range"
+    noun: str | None  # lemma of what it counts ("lives", "people"), when a noun follows
+    text: str
+
+    def matches(self, other: "Quantity") -> bool:
+        if self.kind == "year":
+            return other.kind in ("year", "range") and (other.value == self.value or
+                                                        other.kind == "range" and _in_range(self, other))
+        if self.kind == "range":
+            return other.kind == "range" and other.text.replace(" ", "") == self.text.replace(" ", "")
+        if other.kind in ("year", "range"):
+            return other.kind == "year" and self.kind == "count" and self.value == other.value
+        if self.kind.startswith("money") and other.kind.startswith("money") and self.kind != other.kind:
+            return False
+        if (self.kind == "percent") != (other.kind == "percent"):
+            return False
+        return abs(self.value - other.value) <= self.tolerance + 1e-9
+
+
+def _in_range(year: Quantity, rng: Quantity) -> bool:
+    a, b = rng.text.replace("–", "-").replace("/", "-").split("-")
+    start = int(a)
+    end = int(b) if len(b) == 4 else int(a[:2] + b)
+    return start <= year.value <= end
+
+
+def _noun_after(doc: Doc | None, end_char: int) -> str | None:
+    """The lemma of the noun a number counts: the first noun within three tokens after it."""
+    if doc is None:
+        return None
+    toks = [t for t in doc if t.idx >= end_char][:4]
+    for tok in toks:
+        if tok.pos_ in ("NOUN", "PROPN"):
+            return tok.lemma_.lower()
+        if tok.pos_ in ("VERB", "AUX", "PUNCT", "ADP", "CCONJ", "SCONJ", "PRON", "DET"):
+            return None
+    return None
+
+
+def quantities(text: str, doc: Doc | None = None) -> list[Quantity]:
+    """Every quantity in ``text``; ``doc`` (spaCy parse of the same text) names what each counts."""
+    out: list[Quantity] = []
+    masked = list(text)
+    for m in _RANGE.finditer(text):
+        out.append(Quantity(float(m.group(1)), 0.0, "range", None, m.group(0)))
+        masked[m.start():m.end()] = " " * (m.end() - m.start())
+    body = "".join(masked)
+    for m in _NUM.finditer(body):
+        whole = m.group("int").replace(",", "")
+        dec = m.group("dec") or ""
+        scale_word = (m.group("scale") or "").lower()
+        scale = _SCALES.get(scale_word, 1.0)
+        value = float(f"{whole}.{dec}" if dec else whole) * scale
+        unit = (10 ** -len(dec)) * scale
+        # An exact figure ("1,084,604", "23") matches only itself; a rounded one its rounding range.
+        tolerance = 0.0 if unit <= 1 and scale == 1.0 else unit / 2
+        if m.group("pct"):
+            kind = "percent"
+        elif m.group("cur"):
+            kind = f"money:{_CURRENCY[m.group('cur')]}"
+        elif not dec and not scale_word and len(whole) == 4 and 1800 <= int(whole) <= 2100:
+            kind = "year"
+        else:
+            kind = "count"
+        out.append(Quantity(value, tolerance, kind, _noun_after(doc, m.end()), m.group(0).strip()))
+    for m in _WORD_NUM.finditer(body):
+        value = float(_WORDS[m.group(1).lower()]) * _SCALES.get((m.group(2) or "").lower(), 1.0)
+        out.append(Quantity(value, 0.0, "count", _noun_after(doc, m.end()), m.group(0)))
+    return out
+
+
+def _polarities(doc: Doc | Any) -> set[tuple[str, bool]]:
+    """(verb lemma, negated) for every verb: "did not resign" -> ("resign", True)."""
+    out = set()
+    for tok in doc:
+        if tok.pos_ in ("VERB", "AUX") and tok.dep_ not in ("aux", "auxpass"):
+            negated = any(c.dep_ == "neg" or c.lower_ in NEGATIONS for c in tok.children)
+            out.add((tok.lemma_.lower(), negated))
+    return out
+
+
+def _triples(doc: Doc) -> set[tuple[str, str, str]]:
+    """(subject, verb lemma, object) where subject and object are both named."""
+    out: set[tuple[str, str, str]] = set()
+    for tok in doc:
+        if tok.pos_ != "VERB":
+            continue
+        subj = [c for c in tok.children if c.dep_ in ("nsubj", "agent")]
+        obj = [c for c in tok.children if c.dep_ in ("dobj", "pobj", "attr")]
+        for s in subj:
+            for o in obj:
+                if s.ent_type_ and o.ent_type_:
+                    out.add((norm(s.text), tok.lemma_.lower(), norm(o.text)))
+    return out
+
+
+def _roles(doc: Doc) -> list[str]:
+    """Role phrases given with 'as': 'joins as assistant coach' -> 'assistant coach'."""
+    out = []
+    for tok in doc:
+        if tok.lower_ != "as" or tok.dep_ != "prep":
+            continue
+        for obj in (c for c in tok.children if c.dep_ == "pobj" and c.pos_ == "NOUN"):
+            mods = [c for c in obj.children if c.dep_ in _ROLE_DEPS and c.i < obj.i]
+            if mods:
+                first = min(m.i for m in mods)
+                out.append(doc[first:obj.i + 1].text)
+    return out
+
+
+@dataclass
+class Source:
+    """What claims are checked against, computed once: an article, or one evidence sentence."""
+
+    text: str
+    words: str  # padded normalised text
+    sents: list[Doc]
+    quantities: list[Quantity]
+    triples: set[tuple[str, str, str]]
+    polarities: set[tuple[str, bool]]
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+class ClaimChecker:
+    def __init__(self, nlp: Language, closest: Callable[[str, Source], int] | None = None) -> None:
+        self.nlp = nlp
+        self._closest = closest  # index of the source sentence closest in meaning (MiniLM); lexical if None
+
+    def source(self, text: str, parsed: Doc | None = None) -> Source:
+        doc = parsed if parsed is not None else self.nlp(text)
+        sents = [s.as_doc() for s in doc.sents if s.text.strip()]
+        return Source(text, padded(text), sents, quantities(text, doc), _triples(doc), _polarities(doc))
+
+    def closest(self, sentence: str, src: Source) -> int:
+        if self._closest is not None:
+            return self._closest(sentence, src)
+        words = set(norm(sentence).split())
+        scores = [len(words & set(norm(s.text).split())) for s in src.sents]
+        return max(range(len(scores)), key=scores.__getitem__) if scores else -1
+
+    def check(self, sentence: str, src: Source) -> str | None:
+        """Why the sentence is not supported by the source, or None when every rule check passes."""
+        cut = _ABBREVIATION_END.search(sentence.strip())
+        if cut:
+            return f"it stops at the abbreviation {cut.group(1)!r}: the sentence is cut short"
+        doc = self.nlp(sentence)
+        for check in (self._names, self._quantities, self._roles, self._who, self._negation):
+            reason = check(sentence, doc, src)
+            if reason:
+                return reason
+        return None
+
+    def _names(self, sentence: str, doc: Doc, src: Source) -> str | None:
+        for word in sentence.split():
+            # Words glued together ("MinisterGenPrayuth", "Th.at") are decoding debris, not English.
+            bare = word.strip(".,;:!?'\"()")
+            if _GLUED.search(bare) and f" {norm(bare)} " not in src.words:
+                return f"{bare!r} is not a word"
+        for ent in doc.ents:
+            if ent.label_ in _ENTITY_LABELS and not name_grounded(ent.text, src.words):
+                return f"{ent.text!r} is not in the source"
+        for tok in doc:
+            if tok.pos_ == "PROPN" and norm(tok.text) and f" {norm(tok.text)} " not in src.words:
+                return f"{tok.text!r} is not in the source"
+        return None
+
+    def _quantities(self, sentence: str, doc: Doc, src: Source) -> str | None:
+        for q in quantities(sentence, doc):
+            same = [a for a in src.quantities if q.matches(a)]
+            if not same:
+                return f"the quantity {q.text!r} is not in the source"
+            if q.noun and q.noun not in _GENERIC and not any(a.noun in (None, q.noun) for a in same):
+                counted = sorted({a.noun for a in same if a.noun})
+                return f"{q.text!r} counts {q.noun!r}, the source's {q.text!r} counts {', '.join(counted)}"
+        return None
+
+    def _roles(self, sentence: str, doc: Doc, src: Source) -> str | None:
+        for role in _roles(doc):
+            if f" {norm(role)} " not in src.words:
+                return f"the role {role!r} is not in the source"
+        return None
+
+    def _who(self, sentence: str, doc: Doc, src: Source) -> str | None:
+        for s, v, o in _triples(doc):
+            if (o, v, s) in src.triples and (s, v, o) not in src.triples:
+                return f"the source says {o} {v} {s}, not the other way round"
+        return None
+
+    def _negation(self, sentence: str, doc: Doc, src: Source) -> str | None:
+        """A verb the source uses only with the other polarity ("resigned" where it says "did not resign")."""
+        for verb, negated in _polarities(doc):
+            used = {n for v, n in src.polarities if v == verb}
+            if used and negated not in used:
+                said = "negated" if negated else "not negated"
+                return f"{verb!r} is {said} here, unlike everywhere in the source"
+        return None

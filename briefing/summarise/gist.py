@@ -1,0 +1,219 @@
+"""The model-written gist and positions of a brief, through llama.cpp, under the claim guard.
+
+For each brief (whatever engine picked its key-fact sentences and actors), the local model
+writes, in **one** grammar-constrained call::
+
+    {"gist": "<one sentence, at most ~35 words>", "positions": ["<= 12 words", ...]}
+
+one position per key actor, condensed from that actor's own evidence sentence. The grammar
+allows no quote or backslash inside a string and only one sentence in ``gist``, so the answer
+always parses. Then every claim is checked (:mod:`briefing.summarise.claims`): names, quantities,
+negation, who did what, and a yes/no entailment question to the same model, constrained to
+``yes`` or ``no``. A gist that fails is written once more, told why; if that fails too, the
+brief has no gist (never an unguarded one). A position that fails keeps the extractive one.
+
+Every prompt for one article starts with the same text (the article), so llama.cpp evaluates it
+once and reuses it from its KV cache for the retry and the yes/no questions.
+
+A base model without a chat template (Gemma 3 270M) is asked with a plain "summary:" prompt
+for the gist only; its briefs keep the extractive positions.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from dataclasses import dataclass, field, replace
+
+from briefing.models import Actor, Brief
+from briefing.summarise.base import Document
+from briefing.summarise.claims import ClaimChecker, Source
+from briefing.summarise.llama_runtime import LlamaModel
+from briefing.summarise.prompts import PromptSet
+
+log = logging.getLogger(__name__)
+
+GIST_MAX_WORDS = 35  # "at most ~30 words": the prompt says 30, a longer sentence is rejected
+POSITION_MAX_WORDS = 12
+# The grammar's caps are looser than the limits: a model forced to stop mid-thought glues words
+# together ("andTV's'agony") to say the rest; a sentence over the limit is rejected instead.
+GRAMMAR_SLACK = 2
+MAX_POSITIONS = 3  # positions condensed per brief (the most prominent actors)
+
+_CHARS = r'c ::= [^"\\\x00-\x1f\x7f .!?]'
+# One sentence: a capital or digit first, words separated by single spaces, no sentence end
+# inside (a full stop only between digits, as in "3.5" or "£7.8m": "10:00.The man" is two
+# sentences, "assistance.100000" is debris), one end mark.
+SENTENCE_RULES = (
+    f'sent ::= [A-Z0-9] w0 (" " w){{3,{GIST_MAX_WORDS * GRAMMAR_SLACK}}} [.!?]\n'
+    'w0 ::= c{0,23} | c{0,16} [0-9] dec\n'
+    'w ::= c{1,24} | c{0,16} [0-9] dec\n'
+    'dec ::= "." [0-9]{1,6} c{0,4}\n'
+    f"{_CHARS}\n")
+YES_NO = 'root ::= "yes" | "no"\n'
+
+
+def brief_grammar(positions: int) -> str:
+    """The JSON answer: a one-sentence gist and exactly ``positions`` short positions."""
+    pos = f'pos ::= "\\"" w (" " w){{1,{POSITION_MAX_WORDS * GRAMMAR_SLACK}}} "\\""\n'
+    items = ' ", " '.join(["pos"] * positions)
+    tail = f' ", \\"positions\\": [" {items} "]"' if positions else ""
+    return f'root ::= "{{\\"gist\\": \\"" sent "\\""{tail} "}}"\n{pos}{SENTENCE_RULES}'
+
+
+PLAIN_GRAMMAR = f"root ::= \" \"? sent\n{SENTENCE_RULES}"
+
+
+def strip_name(position: str, name: str) -> str:
+    """A position without the "Name:" the model sometimes copies from the prompt's list."""
+    position = position.strip()
+    for prefix in (f"{name}:", f"{name} -", f"{name},"):
+        if position.lower().startswith(prefix.lower()):
+            return position[len(prefix):].strip()
+    return position
+
+
+@dataclass
+class GistStats:
+    """What one brief cost and what the guard did, for the benchmark and the evaluation."""
+
+    seconds: float = 0.0
+    calls: int = 0
+    prompt_tokens: int = 0
+    cached_tokens: int = 0
+    new_tokens: int = 0
+    first_gist: str = ""  # the model's first sentence, before the guard
+    second_gist: str = ""  # the retry, when there was one
+    rejected: list[str] = field(default_factory=list)  # why each rejected sentence was rejected
+
+
+class Abstractor:
+    def __init__(self, llama: LlamaModel, checker: ClaimChecker, prompts: PromptSet, *,
+                 max_input_tokens: int = 1536, max_new_tokens: int = 160, entailment: bool = True,
+                 label: str = "") -> None:
+        self.llama = llama
+        self.checker = checker
+        self.prompts = prompts
+        self.max_input_tokens = max_input_tokens
+        self.max_new_tokens = max_new_tokens
+        self.entailment = entailment
+        self.label = label or llama.path
+        self.chat = llama.has_chat_template
+        self.last = GistStats()
+
+    # -- prompts -------------------------------------------------------------
+
+    def prefix(self, doc: Document) -> str:
+        """The article, cut to ``max_input_tokens`` at a paragraph or sentence end: every prompt starts with it."""
+        body = doc.text.strip()
+        if self.llama.count(body) > self.max_input_tokens:
+            paras = body.split("\n\n")
+            kept: list[str] = []
+            for para in paras:
+                if self.llama.count("\n\n".join([*kept, para])) > self.max_input_tokens:
+                    break
+                kept.append(para)
+            body = "\n\n".join(kept) or body[: self.max_input_tokens * 3]
+        title = f"{doc.title.strip()}\n\n" if doc.title.strip() else ""
+        return f"Article:\n{title}{body}\n\n"
+
+    def _prompt(self, doc: Document, task: str) -> str:
+        text = self.prefix(doc) + task
+        return self.llama.chat_prompt(text) if self.chat else text
+
+    def _call(self, prompt: str, gbnf: str, max_tokens: int) -> str:
+        with self.llama.lock:
+            out = self.llama.complete(prompt, max_tokens, gbnf)
+        s = self.last
+        s.seconds += out.seconds
+        s.calls += 1
+        s.prompt_tokens += out.prompt_tokens
+        s.cached_tokens += out.cached_tokens
+        s.new_tokens += out.new_tokens
+        return out.text
+
+    # -- asking --------------------------------------------------------------
+
+    def ask_brief(self, doc: Document, actors: list[Actor], problem: str = "") -> tuple[str, list[str]]:
+        """The gist and one position per actor (positions only in the first, JSON-style call)."""
+        if not self.chat:
+            task = self.prompts.render("gist_plain", words=30)
+            text = self._call(self._prompt(doc, task), PLAIN_GRAMMAR, self.max_new_tokens)
+            return text.strip(), []
+        listed = "\n".join(f'{i}. {a.name}: "{a.evidence}"' for i, a in enumerate(actors, 1))
+        if problem:
+            task = self.prompts.render("gist_retry", words=30, problem=problem)
+            gbnf = brief_grammar(0)
+        else:
+            task = self.prompts.render("gist", words=30, position_words=POSITION_MAX_WORDS,
+                                       actors=listed or "(none)", count=len(actors))
+            gbnf = brief_grammar(len(actors))
+        text = self._call(self._prompt(doc, task), gbnf, self.max_new_tokens)
+        try:
+            obj = json.loads(text)
+        except ValueError:  # cut at the token limit: the grammar kept it well-formed up to there
+            log.info("gist answer cut at %d tokens: %r", self.max_new_tokens, text[:120])
+            return "", []
+        return str(obj.get("gist", "")).strip(), [str(p).strip() for p in obj.get("positions", [])]
+
+    def supported(self, doc: Document, statement: str, context: str = "") -> bool:
+        """The model's yes/no: does the article (or the quoted sentence) support the statement?"""
+        task = self.prompts.render("check", sentence=statement,
+                                   context=f' and this sentence from it: "{context}"' if context else "")
+        return self._call(self._prompt(doc, task), YES_NO, 2).strip() == "yes"
+
+    # -- the guard -----------------------------------------------------------
+
+    def verdict(self, doc: Document, sentence: str, src: Source, context: str = "",
+                limit: int = GIST_MAX_WORDS) -> str | None:
+        """Why ``sentence`` is unsupported by ``src`` (rules, then the model), or None."""
+        if not sentence:
+            return "no sentence"
+        if len(sentence.split()) > limit:
+            return f"longer than {limit} words"
+        reason = self.checker.check(sentence, src)
+        if reason is None and self.entailment and not self.supported(doc, sentence, context):
+            reason = "the model does not find it supported by the article"
+        return reason
+
+    # -- a brief ---------------------------------------------------------------
+
+    def improve(self, brief: Brief, doc: Document) -> Brief:
+        """The brief with a guarded gist and model-condensed positions (or without, saying why)."""
+        self.last = GistStats()
+        start = time.perf_counter()
+        flags = list(brief.flags)
+        actors = brief.actors[:MAX_POSITIONS] if self.chat else []
+        article = self.checker.source(doc.text)
+        gist, positions = self.ask_brief(doc, actors)
+        self.last.first_gist = gist
+        reason = self.verdict(doc, gist, article)
+        if reason:
+            self.last.rejected.append(reason)
+            flags.append(f"gist {gist!r} rejected ({reason}); written again")
+            gist, _ = self.ask_brief(doc, actors, problem=f'"{gist}" was rejected ({reason})' if gist else reason)
+            self.last.second_gist = gist
+            reason = self.verdict(doc, gist, article)
+            if reason:
+                self.last.rejected.append(reason)
+                flags.append(f"second gist {gist!r} rejected ({reason}); the brief has no gist")
+                gist = ""
+        new_actors = list(brief.actors)
+        for i, (actor, position) in enumerate(zip(actors, positions)):
+            # Checked as the claim it makes: "Vladimir Putin warns against ...", not a bare fragment.
+            position = strip_name(position, actor.name)
+            claim = f"{actor.name} {position[:1].lower()}{position[1:]}" if position else ""
+            # The name is the actor's (grounded in the article by the engine); the claim is the evidence's.
+            evidence = self.checker.source(f"{actor.name}: {actor.evidence}")
+            why = self.verdict(doc, claim, evidence, context=actor.evidence,
+                               limit=POSITION_MAX_WORDS + len(actor.name.split()))
+            if why:
+                flags.append(f"model position for {actor.name!r} rejected ({why}); the extractive one is kept")
+                continue
+            new_actors[i] = replace(actor, position=position)
+        if gist:
+            flags.append(f"gist written by {self.label} and checked by the claim guard")
+        log.info("gist for %r in %.1fs (%d calls, %d/%d prompt tokens from cache)", doc.title[:60],
+                 time.perf_counter() - start, self.last.calls, self.last.cached_tokens, self.last.prompt_tokens)
+        return replace(brief, gist=gist, actors=new_actors, flags=flags)

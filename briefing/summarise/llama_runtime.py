@@ -1,0 +1,228 @@
+"""A GGUF model on the CPU through llama.cpp (``llama-cpp-python``), with grammar-constrained output.
+
+Why llama.cpp for a GGUF on a CPU: ``transformers`` dequantises a GGUF to float32 and runs it
+in PyTorch; llama.cpp runs the quantised weights directly with CPU kernels made for them.
+Measured side by side in ``docs/benchmarks.md`` (same model, prompt, greedy decoding and
+output length). ``transformers`` stays the runtime for hub ids, local directories and GPUs.
+
+Two things this module gives the summariser:
+
+* **Grammars** (GBNF, https://github.com/ggml-org/llama.cpp/blob/master/grammars/README.md):
+  the model can only write what the grammar allows, so a gist is one sentence and a JSON
+  answer always parses.
+* **The article read once per brief**: every prompt about one article starts with the same
+  prefix (the article), and llama.cpp keeps the evaluated prefix in its KV cache; the next
+  prompt with the same prefix evaluates only the tokens after it (``Llama.generate`` reuses
+  the longest common prefix). So the gist, a retry and the yes/no checks cost one reading.
+"""
+
+from __future__ import annotations
+
+import atexit
+import logging
+import os
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from briefing.errors import ModelUnavailableError
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Completion:
+    text: str
+    prompt_tokens: int
+    new_tokens: int
+    seconds: float
+    cached_tokens: int  # prompt tokens taken from the KV cache instead of evaluated again
+
+
+def available() -> bool:
+    """Whether llama-cpp-python is installed (it is imported only when a model is loaded)."""
+    import importlib.util
+
+    return importlib.util.find_spec("llama_cpp") is not None
+
+
+class LlamaModel:
+    """One GGUF loaded by llama.cpp; not thread-safe (callers hold :attr:`lock`)."""
+
+    def __init__(self, path: str | Path, n_ctx: int = 4096, threads: int = 0) -> None:
+        try:
+            from llama_cpp import Llama
+        except ImportError as exc:
+            raise ModelUnavailableError(
+                "llama-cpp-python is not installed (pip install llama-cpp-python==0.3.36; it builds from "
+                "source with gcc and cmake)") from exc
+        self.path = str(path)
+        start = time.perf_counter()
+        try:
+            self.llm = Llama(model_path=self.path, n_ctx=n_ctx, n_threads=threads or (os.cpu_count() or 1),
+                             n_batch=512, seed=0, verbose=False)
+        except (ValueError, RuntimeError) as exc:  # llama.cpp could not read the file
+            raise ModelUnavailableError(f"llama.cpp could not load {self.path}: {exc}") from exc
+        self.load_seconds = time.perf_counter() - start
+        self.lock = threading.Lock()
+        self.context = self.llm.n_ctx()
+        meta = self.llm.metadata or {}
+        self.chat_template: str | None = meta.get("tokenizer.chat_template")
+        self._eos = self._token_text(self.llm.token_eos())
+        self._bos = self._token_text(self.llm.token_bos())
+        self._grammars: dict[str, Any] = {}
+        log.info("loaded %s with llama.cpp in %.1fs (context %d)", self.path, self.load_seconds, self.context)
+
+    def _token_text(self, token: int) -> str:
+        if token < 0:
+            return ""
+        return self.llm.detokenize([token], special=True).decode("utf-8", errors="ignore")
+
+    @property
+    def has_chat_template(self) -> bool:
+        return bool(self.chat_template)
+
+    def chat_prompt(self, user_text: str) -> str:
+        """A user turn in the model's own chat format, ready for the assistant's answer."""
+        if not self.chat_template:
+            return user_text
+        from llama_cpp.llama_chat_format import Jinja2ChatFormatter
+
+        fmt = Jinja2ChatFormatter(self.chat_template, eos_token=self._eos, bos_token=self._bos,
+                                  add_generation_prompt=True)
+        prompt = fmt(messages=[{"role": "user", "content": user_text}]).prompt
+        # llama.cpp adds the BOS token itself when the model wants one.
+        return prompt[len(self._bos):] if self._bos and prompt.startswith(self._bos) else prompt
+
+    def count(self, text: str) -> int:
+        return len(self.llm.tokenize(text.encode("utf-8"), add_bos=False, special=True))
+
+    def grammar(self, gbnf: str) -> Any:
+        """A compiled grammar, kept: compiling is not free and the same few are used for every brief."""
+        if gbnf not in self._grammars:
+            from llama_cpp import LlamaGrammar
+
+            self._grammars[gbnf] = LlamaGrammar.from_string(gbnf, verbose=False)
+        return self._grammars[gbnf]
+
+    def complete(self, prompt: str, max_tokens: int, gbnf: str | None = None,
+                 stop: list[str] | None = None) -> Completion:
+        """Greedy continuation of ``prompt`` (no sampling, no repetition penalty), optionally under a grammar."""
+        evaluated: list[int] = []
+        real_eval = self.llm.eval
+
+        def counting_eval(tokens: Any) -> None:  # what llama.cpp really evaluates (the rest came from the cache)
+            evaluated.append(len(tokens))
+            real_eval(tokens)
+
+        start = time.perf_counter()
+        self.llm.eval = counting_eval  # type: ignore[method-assign]
+        try:
+            out = self.llm.create_completion(
+                prompt, max_tokens=max_tokens, temperature=0.0, top_k=1, top_p=1.0, min_p=0.0, repeat_penalty=1.0,
+                grammar=self.grammar(gbnf) if gbnf else None, stop=stop or [])
+        finally:
+            del self.llm.eval
+        seconds = time.perf_counter() - start
+        usage = out.get("usage", {})
+        prompt_tokens, new_tokens = int(usage.get("prompt_tokens", 0)), int(usage.get("completion_tokens", 0))
+        # Evaluated = prompt tokens not in the cache + each generated token fed back but the last.
+        cached = max(0, prompt_tokens - (sum(evaluated) - max(new_tokens - 1, 0)))
+        return Completion(out["choices"][0]["text"], prompt_tokens, new_tokens, seconds, cached)
+
+
+_LOADED: dict[tuple[str, int, int], LlamaModel] = {}
+_LOCK = threading.Lock()
+
+
+def _close_all() -> None:
+    """Free the models before the interpreter tears down the library they live in."""
+    for model in _LOADED.values():
+        model.llm.close()
+    _LOADED.clear()
+
+
+def load_llama(path: str | Path, n_ctx: int = 4096, threads: int = 0) -> LlamaModel:
+    """One llama.cpp model per file and settings per process."""
+    key = (str(Path(path).resolve()), n_ctx, threads)
+    with _LOCK:
+        if key not in _LOADED:
+            if not _LOADED:
+                atexit.register(_close_all)
+            _LOADED[key] = LlamaModel(path, n_ctx, threads)
+        return _LOADED[key]
+
+
+@dataclass
+class LlamaLoaded:
+    """A llama.cpp model where the transformers engine expects a loaded model (kind, chat template, context)."""
+
+    llama: LlamaModel
+    kind: str = "causal"
+
+    @property
+    def has_chat_template(self) -> bool:
+        return self.llama.has_chat_template
+
+    @property
+    def context(self) -> int:
+        return self.llama.context
+
+
+class LlamaGenerator:
+    """The engine's generator interface on llama.cpp: greedy, one prompt at a time.
+
+    llama.cpp on a CPU gains little from batching different prompts (the weights are read per
+    token either way, and 2 cores are busy with one prompt), so prompts run one after another.
+    """
+
+    def __init__(self, loaded: LlamaLoaded, max_new_tokens: int, timeout_seconds: float) -> None:
+        self.llama = loaded.llama
+        self.max_new_tokens = max_new_tokens
+        self.timeout_seconds = timeout_seconds
+        self.calls = 0
+
+    def as_prompt(self, user_text: str) -> str:
+        return self.llama.chat_prompt(user_text)
+
+    def count(self, text: str) -> int:
+        return self.llama.count(text)
+
+    @property
+    def input_limit(self) -> int:
+        return max(16, self.llama.context - self.max_new_tokens)
+
+    def generate(self, prompts: list[str], max_new_tokens: int | None = None,
+                 min_new_tokens: int | None = None) -> list[Any]:
+        from briefing.summarise.generation import Generated
+
+        out = []
+        for prompt in prompts:
+            if not prompt.strip():
+                out.append(Generated("", 0.0, False))
+                continue
+            with self.llama.lock:
+                done = self.llama.complete(prompt, max_new_tokens or self.max_new_tokens)
+            self.calls += 1
+            out.append(Generated(done.text.strip(), done.seconds, done.seconds >= self.timeout_seconds,
+                                 done.new_tokens))
+        return out
+
+
+def use_llama(cfg: Any, path: str, gguf_file: str | None) -> bool:
+    """Whether a configured GGUF runs on llama.cpp: ``runtime: llama.cpp``, or ``auto`` on a CPU with it installed."""
+    if not gguf_file or cfg.runtime == "transformers":
+        return False
+    if cfg.runtime == "llama.cpp":
+        return True
+    return cfg.device in ("auto", "cpu") and available() and not _gpu()
+
+
+def _gpu() -> bool:
+    try:
+        import torch
+    except ImportError:
+        return False
+    return bool(torch.cuda.is_available())

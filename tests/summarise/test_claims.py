@@ -1,0 +1,69 @@
+"""The claim guard: quantities with what they count, negation, who did what, roles, names.
+
+Each case is one the old word-overlap guard let through on real articles (issue 10).
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from briefing.summarise.claims import ClaimChecker, quantities
+from briefing.summarise.nlp import load_spacy
+
+ARTICLE = ("The census counted 1,084,604 residents in the 2012-13 survey. The Tianjin explosions killed "
+           "150 people, and 23 people are still missing. Smith beat Jones in the final on Sunday. "
+           "Duffy was appointed head coach of Featherstone. The firm lost £5m, or 12% of its revenue. "
+           "Mr Karimi was convicted on one count of fraud. The minister did not resign.")
+
+
+@pytest.fixture(scope="module")
+def checker() -> ClaimChecker:
+    return ClaimChecker(load_spacy())
+
+
+@pytest.fixture(scope="module")
+def source(checker: ClaimChecker):  # type: ignore[no-untyped-def]
+    return checker.source(ARTICLE)
+
+
+@pytest.mark.parametrize("claim", [
+    "The census counted 1,084,604 residents.",
+    "The census counted about 1.1 million residents.",  # a fair rounding of 1,084,604
+    "The explosions in Tianjin killed 150 people.",
+    "Duffy has been named head coach of Featherstone.",
+    "The firm lost £5 million, 12 per cent of its revenue.",
+    "The minister did not resign.",
+    "The survey ran in 2013.",  # within the 2012-13 season
+])
+def test_faithful_paraphrases_pass(checker: ClaimChecker, source, claim: str) -> None:  # type: ignore[no-untyped-def]
+    assert checker.check(claim, source) is None
+
+
+@pytest.mark.parametrize("claim, why", [
+    ("The census counted 1.3 million residents.", "1.3 million"),  # not a rounding of 1,084,604
+    ("The census counted 13 residents.", "'13'"),  # "13" is not in "2012-13"
+    ("The Tianjin explosions claimed 23 lives.", "counts 'life'"),  # 23 are missing, not dead
+    ("The firm lost $5m.", "$5m"),  # another currency
+    ("The firm lost 12 million in revenue.", "12 million"),
+    ("Duffy joins Featherstone as assistant coach.", "assistant coach"),
+    ("The minister resigned.", "negated"),
+    ("Smith did not beat Jones.", "negated"),
+    ("Mr Karimi was not convicted.", "negated"),
+    ("Mr Petrov beat Jones in the final.", "Petrov"),
+    ("Smith beat Jones in the final to seal St.", "cut short"),
+])
+def test_unsupported_claims_are_caught_with_the_reason(checker: ClaimChecker, source,  # type: ignore[no-untyped-def]
+                                                       claim: str, why: str) -> None:
+    reason = checker.check(claim, source)
+    assert reason is not None and why in reason
+
+
+def test_quantities_read_scale_unit_and_counted_noun() -> None:
+    nlp = load_spacy()
+    text = "Some 1.3 million people and £2.5bn were counted in 2012-13, with 80% turnout."
+    got = {q.text: q for q in quantities(text, nlp(text))}
+    assert got["1.3 million"].value == 1_300_000 and got["1.3 million"].tolerance == 50_000
+    assert got["1.3 million"].noun == "people"
+    assert got["£2.5bn"].kind == "money:GBP" and got["£2.5bn"].value == 2_500_000_000
+    assert got["2012-13"].kind == "range" and "13" not in got
+    assert got["80%"].kind == "percent"

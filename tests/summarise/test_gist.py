@@ -1,0 +1,160 @@
+"""The gist through llama.cpp on a tiny GGUF the tests build: grammars, the KV cache, the guard's control flow.
+
+The tiny model writes noise; the grammars still force it into one sentence and JSON that parses,
+and the guard must never let its noise through. The path where a faithful gist is kept is tested
+with the model's answer fixed (the guard, the positions and the brief are real).
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import logging
+from pathlib import Path
+
+import pytest
+
+from briefing.config import SummariserConfig
+from briefing.models import Actor, Brief
+from briefing.summarise import build_engine
+from briefing.summarise.base import Document
+from briefing.summarise.claims import ClaimChecker
+from briefing.summarise.gist import YES_NO, Abstractor, brief_grammar
+from briefing.summarise.gist_engine import GistEngine
+from briefing.summarise.nlp import load_spacy
+from briefing.summarise.prompts import load_prompts
+from tests.builders import tiny_gguf
+from tests.conftest import SEEDS
+
+pytest.importorskip("llama_cpp", reason="llama-cpp-python is not installed (pip install llama-cpp-python==0.3.36)")
+
+from briefing.summarise.llama_runtime import LlamaModel, load_llama  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def gguf_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    texts = [p.read_text(encoding="utf-8") for p in sorted((SEEDS / "articles").iterdir())]
+    return tiny_gguf(tmp_path_factory.mktemp("gguf") / "tiny.gguf", texts)
+
+
+@pytest.fixture(scope="session")
+def llama(gguf_path: Path) -> LlamaModel:
+    return load_llama(gguf_path, n_ctx=2048, threads=1)
+
+
+def _abstractor(llama: LlamaModel, **kw: object) -> Abstractor:
+    return Abstractor(llama, ClaimChecker(load_spacy()), load_prompts("prompts"), max_input_tokens=600,
+                      max_new_tokens=1200, **kw)  # type: ignore[arg-type]
+
+
+def test_the_chat_template_of_the_gguf_is_used(llama: LlamaModel) -> None:
+    prompt = llama.chat_prompt("Hello there")
+    assert prompt == "<|im_start|>user\nHello there<|im_end|>\n<|im_start|>assistant\n"
+
+
+@pytest.mark.parametrize("positions", [0, 1, 3])
+def test_the_json_answer_always_parses_with_one_sentence_and_one_position_per_actor(
+        llama: LlamaModel, seed_doc: Document, positions: int) -> None:
+    prompt = llama.chat_prompt(f"Article:\n{seed_doc.text[:1500]}\n\nWrite the JSON.")
+    out = llama.complete(prompt, 1200, brief_grammar(positions))
+    obj = json.loads(out.text)
+    gist = obj["gist"]
+    assert gist[0].isupper() or gist[0].isdigit()
+    assert gist[-1] in ".!?" and not any(m in gist[:-1] for m in (". ", "! ", "? "))
+    assert len(gist.split()) <= 2 * 35 + 1  # the grammar's cap; over 35 words the guard rejects it
+    assert len(obj.get("positions", [])) == positions
+    assert all(2 <= len(p.split()) <= 2 * 12 + 1 for p in obj.get("positions", []))
+
+
+def test_yes_no_is_all_the_model_can_answer(llama: LlamaModel) -> None:
+    for question in ("Is the sky green?", "Did Putin warn against interference?", "Answer anything at all."):
+        assert llama.complete(llama.chat_prompt(question), 5, YES_NO).text in ("yes", "no")
+
+
+def test_prompts_about_one_article_reuse_its_prefix_from_the_kv_cache(llama: LlamaModel, seed_doc: Document) -> None:
+    prefix = f"Article:\n{seed_doc.text[:1500]}\n\n"
+    llama.complete(llama.chat_prompt(prefix + "First question?"), 2, YES_NO)
+    second = llama.complete(llama.chat_prompt(prefix + "Second question?"), 2, YES_NO)
+    assert second.cached_tokens >= llama.count(prefix) - 2  # the article was not read again
+    other = llama.complete(llama.chat_prompt("Article:\nSomething else entirely.\n\nQ?"), 2, YES_NO)
+    assert other.cached_tokens < 20  # only the chat header and "Article:" are shared
+
+
+def test_noise_never_reaches_the_reader(llama: LlamaModel, seed_doc: Document) -> None:
+    """A gist the guard rejects is written once more, then dropped: never shown unguarded."""
+    brief = Brief(headline="h", summary=["s."], actors=[Actor("Vladimir Putin", "President", "warns",
+                                                              "Putin issued a warning.")], engine="extractive")
+    ab = _abstractor(llama)
+    out = ab.improve(brief, seed_doc)
+    assert out.gist == ""
+    assert ab.last.first_gist and ab.last.second_gist  # it tried twice
+    assert any(f.startswith("second gist") and "no gist" in f for f in out.flags)
+    assert out.actors[0].position == "warns" or out.actors[0].position in ab.last.first_gist + json.dumps(out.flags)
+
+
+class Scripted(Abstractor):
+    """The model's answers fixed, to test what the guard keeps (the rest is the real code)."""
+
+    answers: list[tuple[str, list[str]]] = []
+
+    def ask_brief(self, doc: Document, actors: list[Actor], problem: str = "") -> tuple[str, list[str]]:
+        self.problems = [*getattr(self, "problems", []), problem]
+        return self.answers.pop(0)
+
+
+def test_a_faithful_gist_and_position_are_kept_and_marked(llama: LlamaModel, seed_doc: Document) -> None:
+    ab = Scripted(llama, ClaimChecker(load_spacy()), load_prompts("prompts"), entailment=False)
+    ab.answers = [("Vladimir Putin warned against foreign interference in Belarus after protests against "
+                   "Lukashenko's re-election.", ["Warns against any external interference in Belarus"])]
+    evidence = ("Moscow/Minsk: Russian President Vladimir Putin has issued a warning and said, ‘We don’t want "
+                "to see any external interference in Belarus.")
+    brief = Brief(headline="h", summary=["s."], actors=[Actor("Vladimir Putin", "Russian President",
+                                                              "has issued a warning", evidence)], engine="extractive")
+    out = ab.improve(brief, seed_doc)
+    assert out.gist.startswith("Vladimir Putin warned")
+    assert out.actors[0].position == "Warns against any external interference in Belarus"
+    assert out.actors[0].evidence == evidence  # the verbatim evidence stays attached
+
+
+def test_an_invented_number_is_regenerated_once_with_the_reason(llama: LlamaModel, seed_doc: Document) -> None:
+    ab = Scripted(llama, ClaimChecker(load_spacy()), load_prompts("prompts"), entailment=False)
+    ab.answers = [("Over 300,000 people protested against Lukashenko's re-election in Belarus.", []),
+                  ("More than 200,000 people protested against Lukashenko's re-election in Belarus.", [])]
+    out = ab.improve(Brief("h", ["s."], [], "extractive"), seed_doc)
+    assert out.gist.startswith("More than 200,000")
+    assert "300,000" in ab.problems[1]  # the retry was told what was wrong
+    assert any("300,000" in f and "written again" in f for f in out.flags)
+
+
+def test_build_engine_adds_the_gist_and_falls_back_without_the_model(gguf_path: Path, tmp_path: Path,
+                                                                     caplog: pytest.LogCaptureFixture) -> None:
+    engine = build_engine(SummariserConfig(gist=True, gist_model=str(gguf_path), gist_max_input_tokens=500))
+    assert isinstance(engine, GistEngine)
+    caplog.set_level(logging.WARNING)
+    plain = build_engine(SummariserConfig(gist=True, models_dir=str(tmp_path)))
+    assert not isinstance(plain, GistEngine)
+    assert any("briefing model install" in r.getMessage() for r in caplog.records)
+
+
+def test_a_failing_model_leaves_the_brief_as_it_was(gguf_path: Path, seed_doc: Document) -> None:
+    engine = build_engine(SummariserConfig(gist=True, gist_model=str(gguf_path), gist_max_input_tokens=500))
+    assert isinstance(engine, GistEngine)
+    broken = copy.copy(engine.abstractor)
+    broken.ask_brief = lambda *a, **k: (_ for _ in ()).throw(RuntimeError("decode failed"))  # type: ignore[method-assign]
+    engine.abstractor = broken
+    brief = engine.summarise(seed_doc)
+    assert brief.gist == "" and brief.summary and any("decode failed" in f for f in brief.flags)
+
+
+def test_briefing_eval_prints_the_gist_columns(gguf_path: Path, seed_doc: Document, tmp_path: Path) -> None:
+    from briefing.service.evaluate import Example, evaluate, format_table
+    from tests.conftest import make_config
+
+    config = make_config(tmp_path, summariser={"gist": True, "gist_model": str(gguf_path),
+                                               "gist_max_input_tokens": 500})
+    example = Example("seed-1", seed_doc.text, "Putin warned against foreign interference in Belarus.", "xsum")
+    result = evaluate(config, [example])
+    table = format_table(result)
+    assert "gist (model-written" in table and "inv.before" in table
+    assert [r.dataset for r in result.gist] == ["xsum", "overall"]
+    assert result.gist[0].n == 1 and result.gist[0].kept == 0  # noise never kept, so never scored as shown
