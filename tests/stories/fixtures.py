@@ -37,7 +37,8 @@ WIRE = ArticleDraft(
     "inflation was falling more slowly than expected.\n\n"
     "Brandt said consumer prices rose 3.2% in the year to October, well above the bank's 2% target, and "
     "that the bank would not hesitate to act if price pressures returned.\n\n"
-    "Aberg criticised the decision, saying households and small firms needed relief from high mortgage payments.",
+    "Finance Minister Jonas Aberg criticised the decision, saying households and small firms needed relief "
+    "from high mortgage payments.",
     at(1.5), "nordic-wire")
 
 COPY = ArticleDraft(  # a lightly edited syndicated copy of LEDGER: one more outlet, nothing new
