@@ -99,7 +99,9 @@ class ParseSandbox:
     def _start(self) -> subprocess.Popen[bytes]:
         env = {**os.environ, "BRIEFING_SANDBOX_MEMORY_MB": str(self.max_memory_mb)}
         self._proc = subprocess.Popen(
-            [sys.executable, "-m", "briefing.ingest.sandbox"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+            # -c, not -m: the package imports this module first, and runpy would warn about it.
+            [sys.executable, "-c", "from briefing.ingest.sandbox import _child; _child()"],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE,
             env=env, cwd=os.getcwd(), start_new_session=True)  # not hit by a terminal's Ctrl-C
         return self._proc
 
