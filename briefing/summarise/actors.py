@@ -126,6 +126,10 @@ def actor_label(ent: Span) -> str | None:
     the start of a name of two or three words, overrides it.
     """
     words = [t.lower_ for t in ent]
+    if ent.root.tag_ in ("NNPS", "NNS") and any(
+            c.dep_ in ("amod", "det", "nummod", "quantmod", "predet") and c.i < ent.start and c.text.islower()
+            and c.lower_ not in ("the", "a", "an") for c in ent.root.children):
+        return None  # "Many young Pakistanis", "two Americans", "some Democrats": a group, not a name
     if ent.label_ == "GPE":
         return "ORG" if words[-1] in _ORG_HEADS else None
     if ent.label_ not in ("PERSON", "ORG"):
@@ -361,12 +365,15 @@ def _position(verb: Token, subject: Token) -> str:
             if nxt is not None and nxt.i in skip:
                 skip.add(child.i)
     tokens = sorted((t for t in verb.subtree if t.i not in skip and t.i >= verb.i - 1), key=lambda t: t.i)
-    words: list[str] = []
+    # "Spahic will issue an apology" is "will issue an apology", not "issue an apology": the modal
+    # is part of the meaning ("would vote against", "could resign").
+    modal = next((c for c in verb.children if c.dep_ == "aux" and c.tag_ == "MD" and c.i < verb.i), None)
+    words: list[str] = [modal.lower_ + " "] if modal is not None else []
     for t in tokens:
         if t.i < verb.i and t.dep_ != "neg":
             continue
         conj = t.dep_ == "conj" and t.head == verb and t.pos_ == "VERB" and not any(c.dep_ == "aux" for c in t.children)
-        word = _present(t) if t == verb or conj else t.text
+        word = _present(t) if (t == verb and modal is None) or conj else t.text
         words.append(word + t.whitespace_)
     text = "".join(words).strip()
     text = re.sub(r"\s+([,.;:!?])", r"\1", text).strip(" ,;:-")
@@ -629,5 +636,6 @@ def _actor(c: _Cluster) -> Actor:
     # The strongest statement; among equals the first, usually the story's lede for that actor.
     _, position, evidence = max(c.statements, key=lambda s: s[0])
     label = _label(c)
-    description = (c.title if label == "PERSON" else "") or _ACTOR_LABELS.get(label, "")
+    title = c.title if label == "PERSON" and not _HONORIFICS.match(c.title + " ") else ""  # "Mr" says nothing
+    description = title or _ACTOR_LABELS.get(label, "")
     return Actor(name=c.name, description=description, position=position, evidence=evidence)

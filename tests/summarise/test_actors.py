@@ -113,3 +113,29 @@ def test_places_are_not_actors(nlp) -> None:  # type: ignore[no-untyped-def]
     assert not by_name(found, "Ukraine")
     klopp = by_name(found, "Klopp")
     assert klopp and "decision was wrong" in klopp[0].position
+
+
+def test_sentences_glued_without_a_space_give_each_speaker_their_own_words(nlp) -> None:  # type: ignore[no-untyped-def]
+    text = ('Mr Hartley taught at Leeds University for twenty years and wrote four books on the Baroque.'
+            '"Simon had a rare generosity of spirit," Helen Marsh, chair of the Early Music Trust, said.')
+    marsh = by_name(actors(nlp, text), "Marsh")
+    assert marsh and marsh[0].position == "says: Simon had a rare generosity of spirit"
+
+
+def test_a_modal_stays_in_the_position(nlp) -> None:  # type: ignore[no-untyped-def]
+    text = ("Defender Marko Lind could face a long ban after the brawl in Cologne. "
+            "Marko Lind will issue an apology for his behaviour, his agent confirmed.")
+    lind = by_name(actors(nlp, text), "Lind")
+    assert lind and lind[0].position.startswith("will issue an apology")
+
+
+def test_a_group_described_by_its_members_is_not_an_actor(nlp) -> None:  # type: ignore[no-untyped-def]
+    text = ("Many young Pakistanis have welcomed the lifting of the ban on the video site. "
+            "The telecoms regulator said the ban was no longer necessary.")
+    assert not by_name(actors(nlp, text), "Pakistanis")
+
+
+def test_an_honorific_alone_is_not_a_description(nlp) -> None:  # type: ignore[no-untyped-def]
+    text = "Mr Daniel Okafor said the club would appoint a new manager before the summer."
+    okafor = by_name(actors(nlp, text), "Okafor")
+    assert okafor and okafor[0].description == "person"
