@@ -35,7 +35,7 @@ signal state stress suggest support tell threaten urge vow want warn welcome wri
 _NEEDS_OBJECT = frozenset({"issue", "express", "call", "seek", "support", "oppose", "back", "want", "plan"})
 # Verbs that state a position only with a clause or a quote: "X added that ..." / "'...,' X
 # told the court", not "Beck added an own goal" or "Garza asked his friend to the prom".
-_NEEDS_CLAUSE = frozenset({"add", "ask", "tell", "maintain", "concede", "claim", "note", "write", "explain", "reply", "comment",
+_NEEDS_CLAUSE = frozenset({"say", "add", "ask", "tell", "maintain", "concede", "claim", "note", "write", "explain", "reply", "comment",
                            "remark", "state", "indicate", "signal", "repeat"})
 # Evidence longer than this is almost always a photo caption glued to a sentence (issue 9).
 MAX_EVIDENCE_WORDS = 55
@@ -214,7 +214,10 @@ def _full_name(ent: Span) -> Span:
     while end - start > 2 and ent.doc[end - 1].text in _HONOURS:
         end -= 1  # "Alan Tobias OBE"
     while ent.label_ == "PERSON" and end - start > 2 and (_is_title_word(ent.doc[start]) or ent.doc[start].is_punct):
-        start += 1  # "Prosecutor Susan Hunt", "MP Michael Ellis": the title is not the name
+        start += 1
+    if (ent.label_ == "PERSON" and end - start > 2 and first_name_gender(ent.doc[start].text) is None
+            and first_name_gender(ent.doc[start + 1].text) is not None):
+        start += 1  # "Commissioner for Wales Sarah Rochira": the place is not the name  # "Prosecutor Susan Hunt", "MP Michael Ellis": the title is not the name
     return ent if (start, end) == (ent.start, ent.end) else Span(ent.doc, start, end, label=ent.label_)
 
 
@@ -261,6 +264,12 @@ class _Index:
             label = "PERSON"  # "Defoe" tagged as an organisation after "Jermain Defoe"
         cluster = self._find(key) if not (label == "PERSON" and len(parts) == 1) else next(
             (c for c in self.clusters if c.label == "ORG" and key in c.aliases), None)
+        if cluster is None and label == "PERSON" and len(parts) > 1:
+            # "Van Gaal" and "Louis van Gaal", "Del Potro" and "Juan Martin del Potro": one person
+            # when exactly one person's name ends with (or is the end of) the other.
+            same = [c for c in self.clusters if c.label == "PERSON" and any(
+                _ends_with(a.split(), parts) or _ends_with(parts, a.split()) for a in c.aliases if len(a.split()) > 1)]
+            cluster = same[0] if len(same) == 1 else None
         if cluster is None and label == "PERSON":
             # Surname-tolerant: "Putin" and "Vladimir Putin" are one person. Full names are added
             # first (find_actors), so a bare surname sees every person it may mean: two full
@@ -326,6 +335,10 @@ class _Index:
             if c.title and _title_match(words, _norm(c.title).split()):
                 return c
         return None
+
+
+def _ends_with(words: list[str], tail: list[str]) -> bool:
+    return len(words) > len(tail) and words[-len(tail):] == tail
 
 
 def _title_match(words: list[str], title: list[str]) -> bool:
@@ -605,6 +618,10 @@ def find_actors(doc: Doc, max_actors: int = 6) -> list[Actor]:
             if subj.lower_ in _PRONOUNS and any(re.search(rf"\b{re.escape(n)}\b", position, re.IGNORECASE)
                                                 for n in cluster.surnames):
                 continue  # '"Llorente is wonderful," he said' is not Llorente speaking
+            if any(len(n.split()) > 1 and n.casefold() in position.casefold() for n in cluster.names):
+                continue  # "... receive a tax cut David Cameron will say today": a headline glued on
+            if re.search(r"\bpictured\b", sent.text, re.IGNORECASE):
+                continue  # "Ian Guffick asked pupils at ..., pictured, to ...": a photo caption
             if substantive(position):
                 cluster.statements.append((_strength(tok), position, sent.text.strip()))
     ranked = sorted((c for c in index.clusters if c.statements and _certain(c)),

@@ -139,3 +139,28 @@ def test_an_honorific_alone_is_not_a_description(nlp) -> None:  # type: ignore[n
     text = "Mr Daniel Okafor said the club would appoint a new manager before the summer."
     okafor = by_name(actors(nlp, text), "Okafor")
     assert okafor and okafor[0].description == "person"
+
+
+def test_a_place_before_a_first_name_is_not_part_of_the_name(nlp) -> None:  # type: ignore[no-untyped-def]
+    found = actors(nlp, "Older People's Commissioner for Wales Sarah Rochira said care homes must improve their standards.")
+    assert [a.name for a in found] == ["Sarah Rochira"]
+
+
+def test_a_compound_surname_is_the_same_person(nlp) -> None:  # type: ignore[no-untyped-def]
+    text = ("Manchester United manager Louis van Gaal says that Wayne Rooney suffered a knee injury at Goodison Park. "
+            "And Van Gaal confirmed after the game that it was too early to know the severity.")
+    assert [a.name for a in actors(nlp, text) if "Gaal" in a.name] == ["Louis van Gaal"]
+
+
+def test_a_headline_glued_to_the_lead_is_not_a_position(nlp) -> None:  # type: ignore[no-untyped-def]
+    text = ("Helen Marsh will say that high taxes are wrong as millions of families receive a tax cut Helen Marsh "
+            "will say today that spending must fall.")
+    marsh = by_name(actors(nlp, text), "Marsh")
+    assert marsh and "Helen Marsh" not in marsh[0].position
+
+
+def test_a_photo_caption_and_a_bare_says_are_no_positions(nlp) -> None:  # type: ignore[no-untyped-def]
+    text = ("Teacher Ian Carter asked pupils at Mitton Primary School in Tewkesbury, pictured, to make the changes "
+            "to their answers. 'This guy is the picture of fitness. Working hard in his free time,' Jeff Rossen says "
+            "as he watches the session unfold.")
+    assert actors(nlp, text) == []
