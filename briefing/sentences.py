@@ -42,7 +42,8 @@ _CANDIDATE = re.compile(r"""[.!?]+['"’”)\]]*(?=\s+['"‘“(\[]{0,2}[A-Z0-9]
 # Glued: '...US."Christopher', '...the AP.An', '...2013.It', '...holeMr Lahiff' (no space between).
 # (A capitalised word glued to the previous one with no stop at all, "holeMr Lahiff", is a lost
 # paragraph break: ``ingest.clean`` restores it.)
-_GLUED = re.compile(r"""(?:(?<=[a-z]{2})|(?<=[A-Z]{2})|(?<=[0-9)]))[.!?]+['"’”]?(?=['"‘“]?[A-Z][a-z])""")
+_GLUED = re.compile(r"""(?:(?<=[a-z]{2})|(?<=[A-Z]{2})|(?<=[0-9)]))[.!?]+['"’”]?(?=['"‘“]?[A-Z][a-z])"""
+                    r"""|(?<=[a-z]{2}['"’”])[.!?](?=[A-Z])""")  # 'no "clear scientific basis".NRW said
 _WORD_BEFORE = re.compile(r"([A-Za-z][A-Za-z.'’-]*)\.$")
 _ACRONYM = re.compile(r"^(?:[A-Za-z]\.){2,}$|^(?:[A-Za-z]\.)+[A-Za-z]$")
 

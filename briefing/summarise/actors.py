@@ -70,7 +70,7 @@ chairwoman chair judge sen rep dr mr mrs ms gen deputy vice defence defense inte
 state attorney party opposition former council police inspector detective superintendent sergeant officer
 captain coach manager striker midfielder defender goalkeeper professor sir dame lord lady mp prosecutor
 lawyer solicitor barrister attorney inspector executive founder owner chairman spokesman gov lt sgt det insp
-ch supt cllr col capt cpl pc msp mep mla
+ch supt cllr col capt cpl pc msp mep mla boss
 """.split())
 MAX_POSITION_WORDS = 22
 
@@ -147,6 +147,8 @@ def type_cue(ent: Span) -> str | None:
         return "ORG"  # "Manhattan-based Skin Laundry", "Roscosmos, the Russian Federal Space Agency"
     if 2 <= len(ent) <= 3 and first_name_gender(ent[0].text) is not None:
         return "PERSON"
+    if ent.label_ == "ORG" and 2 <= len(ent) <= 3 and ent.start and ent.doc[ent.start - 1].lower_ in _ROLE_WORDS:
+        return "PERSON"  # "Tata Steel's UK boss Bimlendra Jha"
     if ent.label_ == "ORG":
         # "O'Donnell wrote on her blog that she ...": an "organisation" that is a she or he.
         rest = [t for t in ent.sent if t.i >= ent.end]
@@ -156,6 +158,12 @@ def type_cue(ent: Span) -> str | None:
     return None
 
 
+_KIN = frozenset("""father mother dad mum mom wife husband son daughter brother sister uncle aunt grandfather
+grandmother grandson granddaughter nephew niece cousin partner widow widower parents""".split())
+# Role nouns written right before a person's name.
+_ROLE_WORDS = frozenset("""boss chief executive manager coach director chairman chairwoman spokesman spokeswoman
+spokesperson founder owner president secretary minister leader captain striker midfielder defender
+goalkeeper professor lawyer attorney prosecutor judge officer""".split())
 _HONOURS = frozenset({"OBE", "MBE", "CBE", "KBE", "DBE", "QC", "KC", "MP", "MSP", "MEP", "AM", "MLA", "JP", "PhD"})
 
 
@@ -282,10 +290,21 @@ class _Index:
                         any(len(n.split()) > 1 and _norm(n).split()[0] == parts[0] for n in c.names)]
             if len(parts) == 1 and len(same) > 1:
                 return None
+            if len(parts) == 1 and same and any(t.lower_ in _KIN for t in ent.doc[max(0, ent.start - 3):ent.start]):
+                return None  # "Her father Mr Robertson": a relative of the Robertson named, not them
+            if len(parts) == 1 and same and ent.start:
+                before = ent.doc[ent.start - 1].lower_.rstrip(".")
+                said_gender = "male" if before == "mr" else "female" if before in ("mrs", "ms", "miss") else ""
+                if said_gender and same[0].gender and same[0].gender != said_gender:
+                    return None  # "Her father Mr Robertson" is not "Summer Robertson"
             if len(parts) == 1 and same:
                 if min(same[0].first_at, self.first_bare.get(parts[0], 1 << 30)) < same[0].first_at:
                     return None  # "Freberg" before any full name: not necessarily the Freberg named later
                 cluster = same[0]
+        if cluster is None and label == "ORG" and len(parts) == 1 and text.isupper() and len(text) > 1:
+            # "EPA" after "the U.S. Environmental Protection Agency": the initials of its name.
+            same = [c for c in self.clusters if c.label == "ORG" and any(_initials(n) == text for n in c.names)]
+            cluster = same[0] if len(same) == 1 else None
         if cluster is None and label == "ORG" and len(parts) == 1:
             # "Commission" -> "European Commission": the head noun of a known organisation.
             cluster = next((c for c in self.clusters if c.label == "ORG" and
@@ -335,6 +354,11 @@ class _Index:
             if c.title and _title_match(words, _norm(c.title).split()):
                 return c
         return None
+
+
+def _initials(name: str) -> str:
+    """'U.S. Environmental Protection Agency' -> 'EPA' (dotted acronyms and small words left out)."""
+    return "".join(w[0] for w in name.split() if w[:1].isupper() and "." not in w)
 
 
 def _ends_with(words: list[str], tail: list[str]) -> bool:
@@ -583,6 +607,12 @@ def find_actors(doc: Doc, max_actors: int = 6) -> list[Actor]:
                     # "In his letter to Scala, he ...": Scala is not "he", and with someone not
                     # named as a subject around, "he" may be that someone.
                     recent[-1].append(_NOBODY)
+            if (tok.dep_ == "nsubj" and tok.pos_ == "PROPN" and tok.head.pos_ == "VERB" and _NOBODY not in recent[-1]
+                    and (tok.i not in ent_at or ent_at[tok.i].label == "ORG" and ent_at[tok.i].votes["ORG"] < 3
+                         and len(ent_at[tok.i].name.split()) == 1)):
+                # "Mertesacker insisted Klopp ... He said": the subject the tagger missed (or took
+                # for an organisation) may be the "he", so "he" is nobody in particular.
+                recent[-1].append(_NOBODY)
             if long or tok.pos_ != "VERB" or tok.lemma_.lower() not in REPORTING_VERBS:
                 continue
             lemma = tok.lemma_.lower()
@@ -645,6 +675,22 @@ _ROLE_NAMES = frozenset({"mp", "msp", "mep", "mla", "spokesman", "spokeswoman", 
                          "secretary", "leader", "chief", "chairman", "president"})
 
 
+# Title words that only modify a title ("police" in "According to police Mr Docherty", "Defence"):
+# a description must end in a word that names a role.
+_TITLE_MODIFIERS = frozenset("""former deputy vice defence defense interior finance health justice state party opposition
+council police foreign senior assistant acting interim general executive""".split())
+
+
+def _description_title(title: str) -> str:
+    """'Defence Secretary Sir' -> 'Defence Secretary'; 'Mr', 'police' -> '' (they describe nobody)."""
+    words = title.split()
+    while words and (_HONORIFICS.match(words[-1] + " ") or words[-1].lower().rstrip(".") in ("sir", "dame")):
+        words.pop()
+    if not words or words[-1].lower().rstrip(".") in _TITLE_MODIFIERS or words[-1].lower() in ("mr", "mrs", "ms"):
+        return ""
+    return " ".join(words)
+
+
 def _label(c: _Cluster) -> str:
     return c.votes.most_common(1)[0][0] if c.votes else c.label
 
@@ -653,6 +699,6 @@ def _actor(c: _Cluster) -> Actor:
     # The strongest statement; among equals the first, usually the story's lede for that actor.
     _, position, evidence = max(c.statements, key=lambda s: s[0])
     label = _label(c)
-    title = c.title if label == "PERSON" and not _HONORIFICS.match(c.title + " ") else ""  # "Mr" says nothing
+    title = _description_title(c.title) if label == "PERSON" else ""
     description = title or _ACTOR_LABELS.get(label, "")
     return Actor(name=c.name, description=description, position=position, evidence=evidence)

@@ -164,3 +164,31 @@ def test_a_photo_caption_and_a_bare_says_are_no_positions(nlp) -> None:  # type:
             "to their answers. 'This guy is the picture of fitness. Working hard in his free time,' Jeff Rossen says "
             "as he watches the session unfold.")
     assert actors(nlp, text) == []
+
+
+def test_he_said_after_an_untagged_speaker_is_nobodys(nlp) -> None:  # type: ignore[no-untyped-def]
+    text = ("However, Mertesacker insisted Klopp, whose side are 10th in the Bundesliga table, will need time to decide "
+            "on his future. He said: 'I think he should just finish the season with Dortmund and then he should be "
+            "given time.'")
+    assert not by_name(actors(nlp, text), "Klopp")
+
+
+def test_an_acronym_of_a_named_organisation_is_that_organisation(nlp) -> None:  # type: ignore[no-untyped-def]
+    text = ("The U.S. Environmental Protection Agency said Friday that a pesticide may have caused the illnesses. "
+            "The EPA said it is working with local agencies to investigate the case.")
+    assert [a.name for a in actors(nlp, text)] == ["U.S. Environmental Protection Agency"]
+
+
+def test_a_relative_with_the_same_surname_is_not_the_person_named(nlp) -> None:  # type: ignore[no-untyped-def]
+    text = ("Summer Robertson, 19, died in Bali in March. Her father Mr Robertson, a 51-year-old foreman, said he "
+            "spoke to his daughter on the day she died.")
+    assert not by_name(actors(nlp, text), "Summer")
+
+
+def test_descriptions_name_a_role_and_a_boss_is_a_person(nlp) -> None:  # type: ignore[no-untyped-def]
+    found = actors(nlp, "According to police Mr Stephen Docherty hired the victim. Mr Docherty then said he would "
+                        "rip the fence down. Defence Secretary Sir Michael Fallon told the Commons the reorganisation "
+                        "would see a new centre created. Tata Steel's UK boss Bimlendra Jha said the announcement was "
+                        "an important step forward.")
+    assert {a.name: a.description for a in found} == {"Stephen Docherty": "person", "Michael Fallon": "Defence Secretary",
+                                                      "Bimlendra Jha": "boss"}

@@ -109,3 +109,9 @@ def test_a_lost_paragraph_break_and_the_bbc_share_bar_are_restored_and_removed()
         "Councillors met residents on Monday.", "More stories from across Yorkshire",
         "The council said the panels had failed.", "It was seen on the 11th hole", "Mr Lahiff said.",
         "Mr Hale told the BBC the firm paid its taxes."]
+
+
+def test_a_sentence_glued_after_a_closing_quote_is_split() -> None:
+    text = 'Tidal Lagoon Power said the claims had no "clear scientific basis".NRW said its figures were right.'
+    assert split_sentences(text) == ['Tidal Lagoon Power said the claims had no "clear scientific basis".',
+                                     "NRW said its figures were right."]
