@@ -132,6 +132,11 @@ def actor_label(ent: Span) -> str | None:
         return None  # "Many young Pakistanis", "two Americans", "some Democrats": a group, not a name
     if ent.label_ == "GPE":
         return "ORG" if words[-1] in _ORG_HEADS else None
+    if len(ent) == 1 and ent.start and ent.doc[ent.start - 1].lower_ == "the" and re.fullmatch(r"[A-Z][a-z]+s", ent.text) \
+            and re.search(rf"\b[A-Z][a-z]+ {ent.text[:-1]}\b", ent.doc.text):
+        return None  # "the Christies" after "Chris Christie": a family, not a person or organisation
+    if ent.label_ == "PERSON" and len(ent) >= 4 and any(first_name_gender(t.text) for t in ent[2:-1]):
+        return None  # "Nelson Rivera Adrian Paige": two people run together
     if ent.label_ not in ("PERSON", "ORG"):
         return None
     return type_cue(ent) or ent.label_

@@ -192,3 +192,11 @@ def test_descriptions_name_a_role_and_a_boss_is_a_person(nlp) -> None:  # type: 
                         "an important step forward.")
     assert {a.name: a.description for a in found} == {"Stephen Docherty": "person", "Michael Fallon": "Defence Secretary",
                                                       "Bimlendra Jha": "boss"}
+
+
+def test_a_family_and_two_names_run_together_are_not_actors(nlp) -> None:  # type: ignore[no-untyped-def]
+    text = ("Governor Chris Christie is weighing a run. Earlier this month the Christies said they were undecided about "
+            "what Mary Pat should do with her job. I'm ruined, lamented one user. Nelson Rivera Adrian Paige agreed, "
+            "voicing concern for the number of times he has looped the video.")
+    found = actors(nlp, text)
+    assert not by_name(found, "Christies") and not by_name(found, "Paige")
