@@ -45,7 +45,7 @@ _ORG_WORDS = frozenset({"trains", "airways", "airlines", "news", "times", "post"
                         "university", "agency", "bank", "trust", "foundation", "association", "federation",
                         "union", "commission", "committee", "ministry", "department", "service", "services",
                         "office", "court", "society", "institute", "hospital", "school", "college", "league",
-                        "zoo", "museum", "agency", "company", "firm", "charity", "network", "channel", "newspaper",
+                        "zoo", "museum", "embassy", "consulate", "agency", "company", "firm", "charity", "network", "channel", "newspaper",
                         "broadcaster", "airline", "brand", "church", "centre", "center", "authority", "board",
                         "press", "show", "programme", "facebook", "twitter", "instagram", "magazine"})
 _HONORIFICS = re.compile(r"^(?:mr|mrs|ms|miss|dr|prof|sir|dame|lord|lady)\.?\s+", re.IGNORECASE)
@@ -332,7 +332,9 @@ class _Index:
             title = _person_title(ent)
             if title and len(title) > len(cluster.title):
                 cluster.title = title
-            if title:
+            if len(title.split()) > 1:
+                # "the Foreign Minister" names one person; "the boss" or "the manager" may be any of
+                # the bosses in the story (each club has one), so a one-word title is no alias.
                 cluster.aliases.add(_norm(title))
         self._acronym(ent, cluster)
         return cluster

@@ -200,3 +200,15 @@ def test_a_family_and_two_names_run_together_are_not_actors(nlp) -> None:  # typ
             "voicing concern for the number of times he has looped the video.")
     found = actors(nlp, text)
     assert not by_name(found, "Christies") and not by_name(found, "Paige")
+
+
+def test_the_boss_is_not_whoever_else_was_called_boss(nlp) -> None:  # type: ignore[no-untyped-def]
+    text = ("QPR boss Chris Ramsey said his side would fight. Aston Villa face QPR on Tuesday. "
+            "But the boss believes he must instil a different mentality into his players.")
+    ramsey = by_name(actors(nlp, text), "Ramsey")
+    assert ramsey and "mentality" not in ramsey[0].position
+
+
+def test_an_embassy_is_an_organisation(nlp) -> None:  # type: ignore[no-untyped-def]
+    found = actors(nlp, "The Russian Embassy said the convoys allowed Russian soldiers to defeat the Germans.")
+    assert [(a.name, a.description) for a in found] == [("Russian Embassy", "organisation")]
