@@ -203,10 +203,9 @@ def test_a_family_and_two_names_run_together_are_not_actors(nlp) -> None:  # typ
 
 
 def test_the_boss_is_not_whoever_else_was_called_boss(nlp) -> None:  # type: ignore[no-untyped-def]
-    text = ("QPR boss Chris Ramsey said his side would fight. Aston Villa face QPR on Tuesday. "
+    text = ("QPR boss Chris Ramsey watched from the stands at Villa Park. Aston Villa face QPR on Tuesday. "
             "But the boss believes he must instil a different mentality into his players.")
-    ramsey = by_name(actors(nlp, text), "Ramsey")
-    assert ramsey and "mentality" not in ramsey[0].position
+    assert not by_name(actors(nlp, text), "Ramsey")
 
 
 def test_an_embassy_is_an_organisation(nlp) -> None:  # type: ignore[no-untyped-def]
