@@ -655,6 +655,14 @@ def find_actors(doc: Doc, max_actors: int = 6) -> list[Actor]:
             if subj.lower_ in _PRONOUNS and any(re.search(rf"\b{re.escape(n)}\b", position, re.IGNORECASE)
                                                 for n in cluster.surnames):
                 continue  # '"Llorente is wonderful," he said' is not Llorente speaking
+            firsts = {n.split()[0] for n in cluster.names if len(n.split()) > 1 and cluster.label == "PERSON"}
+            if any(re.search(rf"\b{re.escape(f)}\b", position) for f in firsts):
+                continue  # '"... Alice has been killed," Prof Ruggles said': her father, not Alice Ruggles
+            if tok.text.isupper() and len(tok.text) > 1:
+                continue  # "CLAIMS: First mainstream product to ...": a label in a product review
+            if (cluster.label == "ORG" and len(cluster.name.split()) == 1 and cluster.votes["ORG"] < 3
+                    and re.search(r"\b(?:I|I'm|I've|my|me)\b", position)):
+                continue  # "'I'm ready,' Clarkson told ...": a person the tagger took for an organisation
             if any(len(n.split()) > 1 and n.casefold() in position.casefold() for n in cluster.names):
                 continue  # "... receive a tax cut David Cameron will say today": a headline glued on
             if re.search(r"\bpictured\b", sent.text, re.IGNORECASE):

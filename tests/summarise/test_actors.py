@@ -211,3 +211,15 @@ def test_the_boss_is_not_whoever_else_was_called_boss(nlp) -> None:  # type: ign
 def test_an_embassy_is_an_organisation(nlp) -> None:  # type: ignore[no-untyped-def]
     found = actors(nlp, "The Russian Embassy said the convoys allowed Russian soldiers to defeat the Germans.")
     assert [(a.name, a.description) for a in found] == [("Russian Embassy", "organisation")]
+
+
+def test_a_speaker_talking_about_someone_of_the_same_surname_is_not_them(nlp) -> None:  # type: ignore[no-untyped-def]
+    text = ("Alice Ruggles, 24, was killed at her home in October. Prof Ruggles said: 'And then they said to us Alice "
+            "has been killed.'")
+    assert not by_name(actors(nlp, text), "Alice")
+
+
+def test_labels_in_a_product_review_and_an_untyped_surname_saying_i_are_not_actors(nlp) -> None:  # type: ignore[no-untyped-def]
+    text = ("8/10 Wilko Moisturising Sun Lotion SPF 50 for 50ml, from Wilko stores CLAIMS: A UVA and UVB sunscreen. "
+            "'I'm ready, I've been fit all season and I'm as fit as I've ever been,' Clarkson told the club website.")
+    assert actors(nlp, text) == []
