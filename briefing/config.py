@@ -103,7 +103,7 @@ class SummariserConfig(_Section):
     cache_dir: str | None = None
     summary_sentences: int = Field(default=3, ge=1, le=5)
     # Chosen by 5-fold cross-validation on the dev set (docs/eval.md, issue 9).
-    summary_words: int = Field(default=85, ge=10, le=300)
+    summary_words: int = Field(default=90, ge=10, le=300)
     max_actors: int = Field(default=6, ge=0)
     spacy_model: str = "en_core_web_sm"
     max_input_tokens: int = Field(default=1536, gt=0)

@@ -10,7 +10,10 @@ quote or bracket) followed by space and an upper-case letter, digit or opening q
 - after a dotted acronym ("U.S.", "U.N.", "a.m.") unless the next word starts a sentence
   ("... in the U.S. The president said"), since those do end sentences.
 
-Paragraph breaks (blank lines) always end a sentence.
+Paragraph breaks (blank lines) always end a sentence. Scraped text also glues sentences
+together with no space at all ('in the US."Christopher had', 'told the AP.An attorney'): a
+word followed by a full stop (or a question or exclamation mark, with any quote) and a
+capitalised word is a boundary too, unless the word is an abbreviation or a dotted acronym.
 """
 
 from __future__ import annotations
@@ -36,6 +39,11 @@ Officials Mr Mrs Ms Dr
 """.split())
 
 _CANDIDATE = re.compile(r"""[.!?]+['"’”)\]]*(?=\s+['"‘“(\[]{0,2}[A-Z0-9])""")
+# Glued: '...US."Christopher', '...the AP.An', '...2013.It', '...holeMr Lahiff' (no space between).
+# (A capitalised word glued to the previous one with no stop at all, "holeMr Lahiff", is a lost
+# paragraph break: ``ingest.clean`` restores it.)
+_GLUED = re.compile(r"""(?:(?<=[a-z]{2})|(?<=[A-Z]{2})|(?<=[0-9)]))[.!?]+['"’”]?(?=['"‘“]?[A-Z][a-z])"""
+                    r"""|(?<=[a-z]{2}['"’”])[.!?](?=[A-Z])""")  # 'no "clear scientific basis".NRW said
 _WORD_BEFORE = re.compile(r"([A-Za-z][A-Za-z.'’-]*)\.$")
 _ACRONYM = re.compile(r"^(?:[A-Za-z]\.){2,}$|^(?:[A-Za-z]\.)+[A-Za-z]$")
 
@@ -58,16 +66,28 @@ def _is_boundary(text: str, end: int, mark: str) -> bool:
     return True
 
 
+def _glued_boundary(text: str, m: re.Match[str]) -> bool:
+    """A glued match ends a sentence unless the word before is an abbreviation ("Mrs.Smith")."""
+    word = re.search(r"([A-Za-z]+)$", text[:m.start()])
+    return not (word and word.group(1) in ABBREVIATIONS) and not _ACRONYM.match(
+        (re.search(r"(\S+)$", text[:m.start()]) or re.match("", "")).group(0) + ".")
+
+
 def sentence_offsets(text: str) -> list[tuple[int, int]]:
     """(start, end) character offsets of the sentences of ``text``, paragraphs included."""
     out: list[tuple[int, int]] = []
     for para in re.finditer(r"\S(?:.|\n(?!\s*\n))*", text):
         base, chunk = para.start(), para.group(0)
         start = 0
-        for m in _CANDIDATE.finditer(chunk):
-            if _is_boundary(chunk, m.start() + 1, m.group(0)):
-                out.append((base + start, base + m.end()))
-                start = m.end() + len(chunk[m.end():]) - len(chunk[m.end():].lstrip())
+        ends = sorted([(m.end(), False) for m in _CANDIDATE.finditer(chunk)
+                       if _is_boundary(chunk, m.start() + 1, m.group(0))]
+                      + [(m.end(), True) for m in _GLUED.finditer(chunk) if _glued_boundary(chunk, m)])
+        for end, glued in ends:
+            if glued and chunk[end - 1] in '"”' and chunk[start:end - 1].count('"') % 2 == 0:
+                end -= 1  # 'the US."Christopher had ...': the quote opens the next sentence
+            if end > start:
+                out.append((base + start, base + end))
+                start = end + len(chunk[end:]) - len(chunk[end:].lstrip())
         if chunk[start:].strip():
             out.append((base + start, base + len(chunk.rstrip())))
     return [(a, b) for a, b in out if text[a:b].strip()]

@@ -42,8 +42,12 @@ _CHROME = re.compile(
     |image\s+copyright\s+[^\n]{0,60}?(?=\n|$)
     |image\s+caption\s+[^\n]*
     |(?:watch|video|listen):\s+[^\n.]{0,80}(?=\n|$)
-    |more\s+on\s+this\s+story\b[^\n.]{0,60}(?=\n|$))""",
+    |more\s+on\s+this\s+story\b[^\n.]{0,60}(?=\n|$)
+    |share\s+this\s+with\s*(?:email|facebook|twitter|messenger|pinterest|whatsapp|linkedin|\s)*copy\s+this\s+link)""",
     re.IGNORECASE | re.VERBOSE)
+# BBC pages lose some paragraph breaks, gluing a sentence opener to the last word before it:
+# "More stories from across YorkshireThe council announced", "on the 11th holeMr Lahiff said".
+_GLUED_OPENER = re.compile(r"(?<=[a-z]{3})(?=(?:The|Mr|Mrs|Ms|Dr|He|She|They|But|This|Police)\s)")
 _SCROLL = re.compile(r"\s*scroll\s+down\s+for\s+(?:the\s+)?videos?(?:\s*\.{2,}|\s*[.:])?\s*", re.IGNORECASE)
 # Parentheses that point at a photo, not at the story: "(pictured)", "(left)", "(file photo)".
 _PHOTO_REF = re.compile(r"\s*\((?:pictured(?:\s+\w+){0,3}|left|right|centre|center|circled|top|bottom|"
@@ -99,6 +103,7 @@ def split_paragraphs(text: str) -> list[str]:
     sentences around it), then from the joined paragraph, with photo captions.
     """
     out = []
+    text = _GLUED_OPENER.sub("\n\n", text)
     for block in re.split(r"\n\s*\n", text):
         lines = [_CHROME.sub(" ", line) for line in block.split("\n")]
         paragraph = strip_captions(" ".join(" ".join(lines).split()))

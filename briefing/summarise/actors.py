@@ -35,7 +35,7 @@ signal state stress suggest support tell threaten urge vow want warn welcome wri
 _NEEDS_OBJECT = frozenset({"issue", "express", "call", "seek", "support", "oppose", "back", "want", "plan"})
 # Verbs that state a position only with a clause or a quote: "X added that ..." / "'...,' X
 # told the court", not "Beck added an own goal" or "Garza asked his friend to the prom".
-_NEEDS_CLAUSE = frozenset({"add", "ask", "tell", "maintain", "concede", "claim", "note", "write", "explain", "reply", "comment",
+_NEEDS_CLAUSE = frozenset({"say", "add", "ask", "tell", "maintain", "concede", "claim", "note", "write", "explain", "reply", "comment",
                            "remark", "state", "indicate", "signal", "repeat"})
 # Evidence longer than this is almost always a photo caption glued to a sentence (issue 9).
 MAX_EVIDENCE_WORDS = 55
@@ -45,7 +45,7 @@ _ORG_WORDS = frozenset({"trains", "airways", "airlines", "news", "times", "post"
                         "university", "agency", "bank", "trust", "foundation", "association", "federation",
                         "union", "commission", "committee", "ministry", "department", "service", "services",
                         "office", "court", "society", "institute", "hospital", "school", "college", "league",
-                        "zoo", "museum", "agency", "company", "firm", "charity", "network", "channel", "newspaper",
+                        "zoo", "museum", "embassy", "consulate", "agency", "company", "firm", "charity", "network", "channel", "newspaper",
                         "broadcaster", "airline", "brand", "church", "centre", "center", "authority", "board",
                         "press", "show", "programme", "facebook", "twitter", "instagram", "magazine"})
 _HONORIFICS = re.compile(r"^(?:mr|mrs|ms|miss|dr|prof|sir|dame|lord|lady)\.?\s+", re.IGNORECASE)
@@ -70,7 +70,7 @@ chairwoman chair judge sen rep dr mr mrs ms gen deputy vice defence defense inte
 state attorney party opposition former council police inspector detective superintendent sergeant officer
 captain coach manager striker midfielder defender goalkeeper professor sir dame lord lady mp prosecutor
 lawyer solicitor barrister attorney inspector executive founder owner chairman spokesman gov lt sgt det insp
-ch supt cllr col capt cpl pc msp mep mla
+ch supt cllr col capt cpl pc msp mep mla boss
 """.split())
 MAX_POSITION_WORDS = 22
 
@@ -126,8 +126,17 @@ def actor_label(ent: Span) -> str | None:
     the start of a name of two or three words, overrides it.
     """
     words = [t.lower_ for t in ent]
+    if ent.root.tag_ in ("NNPS", "NNS") and any(
+            c.dep_ in ("amod", "det", "nummod", "quantmod", "predet") and c.i < ent.start and c.text.islower()
+            and c.lower_ not in ("the", "a", "an") for c in ent.root.children):
+        return None  # "Many young Pakistanis", "two Americans", "some Democrats": a group, not a name
     if ent.label_ == "GPE":
         return "ORG" if words[-1] in _ORG_HEADS else None
+    if len(ent) == 1 and ent.start and ent.doc[ent.start - 1].lower_ == "the" and re.fullmatch(r"[A-Z][a-z]+s", ent.text) \
+            and re.search(rf"\b[A-Z][a-z]+ {ent.text[:-1]}\b", ent.doc.text):
+        return None  # "the Christies" after "Chris Christie": a family, not a person or organisation
+    if ent.label_ == "PERSON" and len(ent) >= 4 and any(first_name_gender(t.text) for t in ent[2:-1]):
+        return None  # "Nelson Rivera Adrian Paige": two people run together
     if ent.label_ not in ("PERSON", "ORG"):
         return None
     return type_cue(ent) or ent.label_
@@ -143,6 +152,8 @@ def type_cue(ent: Span) -> str | None:
         return "ORG"  # "Manhattan-based Skin Laundry", "Roscosmos, the Russian Federal Space Agency"
     if 2 <= len(ent) <= 3 and first_name_gender(ent[0].text) is not None:
         return "PERSON"
+    if ent.label_ == "ORG" and 2 <= len(ent) <= 3 and ent.start and ent.doc[ent.start - 1].lower_ in _ROLE_WORDS:
+        return "PERSON"  # "Tata Steel's UK boss Bimlendra Jha"
     if ent.label_ == "ORG":
         # "O'Donnell wrote on her blog that she ...": an "organisation" that is a she or he.
         rest = [t for t in ent.sent if t.i >= ent.end]
@@ -152,6 +163,12 @@ def type_cue(ent: Span) -> str | None:
     return None
 
 
+_KIN = frozenset("""father mother dad mum mom wife husband son daughter brother sister uncle aunt grandfather
+grandmother grandson granddaughter nephew niece cousin partner widow widower parents""".split())
+# Role nouns written right before a person's name.
+_ROLE_WORDS = frozenset("""boss chief executive manager coach director chairman chairwoman spokesman spokeswoman
+spokesperson founder owner president secretary minister leader captain striker midfielder defender
+goalkeeper professor lawyer attorney prosecutor judge officer""".split())
 _HONOURS = frozenset({"OBE", "MBE", "CBE", "KBE", "DBE", "QC", "KC", "MP", "MSP", "MEP", "AM", "MLA", "JP", "PhD"})
 
 
@@ -210,7 +227,10 @@ def _full_name(ent: Span) -> Span:
     while end - start > 2 and ent.doc[end - 1].text in _HONOURS:
         end -= 1  # "Alan Tobias OBE"
     while ent.label_ == "PERSON" and end - start > 2 and (_is_title_word(ent.doc[start]) or ent.doc[start].is_punct):
-        start += 1  # "Prosecutor Susan Hunt", "MP Michael Ellis": the title is not the name
+        start += 1
+    if (ent.label_ == "PERSON" and end - start > 2 and first_name_gender(ent.doc[start].text) is None
+            and first_name_gender(ent.doc[start + 1].text) is not None):
+        start += 1  # "Commissioner for Wales Sarah Rochira": the place is not the name  # "Prosecutor Susan Hunt", "MP Michael Ellis": the title is not the name
     return ent if (start, end) == (ent.start, ent.end) else Span(ent.doc, start, end, label=ent.label_)
 
 
@@ -257,6 +277,12 @@ class _Index:
             label = "PERSON"  # "Defoe" tagged as an organisation after "Jermain Defoe"
         cluster = self._find(key) if not (label == "PERSON" and len(parts) == 1) else next(
             (c for c in self.clusters if c.label == "ORG" and key in c.aliases), None)
+        if cluster is None and label == "PERSON" and len(parts) > 1:
+            # "Van Gaal" and "Louis van Gaal", "Del Potro" and "Juan Martin del Potro": one person
+            # when exactly one person's name ends with (or is the end of) the other.
+            same = [c for c in self.clusters if c.label == "PERSON" and any(
+                _ends_with(a.split(), parts) or _ends_with(parts, a.split()) for a in c.aliases if len(a.split()) > 1)]
+            cluster = same[0] if len(same) == 1 else None
         if cluster is None and label == "PERSON":
             # Surname-tolerant: "Putin" and "Vladimir Putin" are one person. Full names are added
             # first (find_actors), so a bare surname sees every person it may mean: two full
@@ -269,10 +295,21 @@ class _Index:
                         any(len(n.split()) > 1 and _norm(n).split()[0] == parts[0] for n in c.names)]
             if len(parts) == 1 and len(same) > 1:
                 return None
+            if len(parts) == 1 and same and any(t.lower_ in _KIN for t in ent.doc[max(0, ent.start - 3):ent.start]):
+                return None  # "Her father Mr Robertson": a relative of the Robertson named, not them
+            if len(parts) == 1 and same and ent.start:
+                before = ent.doc[ent.start - 1].lower_.rstrip(".")
+                said_gender = "male" if before == "mr" else "female" if before in ("mrs", "ms", "miss") else ""
+                if said_gender and same[0].gender and same[0].gender != said_gender:
+                    return None  # "Her father Mr Robertson" is not "Summer Robertson"
             if len(parts) == 1 and same:
                 if min(same[0].first_at, self.first_bare.get(parts[0], 1 << 30)) < same[0].first_at:
                     return None  # "Freberg" before any full name: not necessarily the Freberg named later
                 cluster = same[0]
+        if cluster is None and label == "ORG" and len(parts) == 1 and text.isupper() and len(text) > 1:
+            # "EPA" after "the U.S. Environmental Protection Agency": the initials of its name.
+            same = [c for c in self.clusters if c.label == "ORG" and any(_initials(n) == text for n in c.names)]
+            cluster = same[0] if len(same) == 1 else None
         if cluster is None and label == "ORG" and len(parts) == 1:
             # "Commission" -> "European Commission": the head noun of a known organisation.
             cluster = next((c for c in self.clusters if c.label == "ORG" and
@@ -295,7 +332,9 @@ class _Index:
             title = _person_title(ent)
             if title and len(title) > len(cluster.title):
                 cluster.title = title
-            if title:
+            if len(title.split()) > 1:
+                # "the Foreign Minister" names one person; "the boss" or "the manager" may be any of
+                # the bosses in the story (each club has one), so a one-word title is no alias.
                 cluster.aliases.add(_norm(title))
         self._acronym(ent, cluster)
         return cluster
@@ -322,6 +361,15 @@ class _Index:
             if c.title and _title_match(words, _norm(c.title).split()):
                 return c
         return None
+
+
+def _initials(name: str) -> str:
+    """'U.S. Environmental Protection Agency' -> 'EPA' (dotted acronyms and small words left out)."""
+    return "".join(w[0] for w in name.split() if w[:1].isupper() and "." not in w)
+
+
+def _ends_with(words: list[str], tail: list[str]) -> bool:
+    return len(words) > len(tail) and words[-len(tail):] == tail
 
 
 def _title_match(words: list[str], title: list[str]) -> bool:
@@ -361,12 +409,15 @@ def _position(verb: Token, subject: Token) -> str:
             if nxt is not None and nxt.i in skip:
                 skip.add(child.i)
     tokens = sorted((t for t in verb.subtree if t.i not in skip and t.i >= verb.i - 1), key=lambda t: t.i)
-    words: list[str] = []
+    # "Spahic will issue an apology" is "will issue an apology", not "issue an apology": the modal
+    # is part of the meaning ("would vote against", "could resign").
+    modal = next((c for c in verb.children if c.dep_ == "aux" and c.tag_ == "MD" and c.i < verb.i), None)
+    words: list[str] = [modal.lower_ + " "] if modal is not None else []
     for t in tokens:
         if t.i < verb.i and t.dep_ != "neg":
             continue
         conj = t.dep_ == "conj" and t.head == verb and t.pos_ == "VERB" and not any(c.dep_ == "aux" for c in t.children)
-        word = _present(t) if t == verb or conj else t.text
+        word = _present(t) if (t == verb and modal is None) or conj else t.text
         words.append(word + t.whitespace_)
     text = "".join(words).strip()
     text = re.sub(r"\s+([,.;:!?])", r"\1", text).strip(" ,;:-")
@@ -563,6 +614,12 @@ def find_actors(doc: Doc, max_actors: int = 6) -> list[Actor]:
                     # "In his letter to Scala, he ...": Scala is not "he", and with someone not
                     # named as a subject around, "he" may be that someone.
                     recent[-1].append(_NOBODY)
+            if (tok.dep_ == "nsubj" and tok.pos_ == "PROPN" and tok.head.pos_ == "VERB" and _NOBODY not in recent[-1]
+                    and (tok.i not in ent_at or ent_at[tok.i].label == "ORG" and ent_at[tok.i].votes["ORG"] < 3
+                         and len(ent_at[tok.i].name.split()) == 1)):
+                # "Mertesacker insisted Klopp ... He said": the subject the tagger missed (or took
+                # for an organisation) may be the "he", so "he" is nobody in particular.
+                recent[-1].append(_NOBODY)
             if long or tok.pos_ != "VERB" or tok.lemma_.lower() not in REPORTING_VERBS:
                 continue
             lemma = tok.lemma_.lower()
@@ -598,6 +655,18 @@ def find_actors(doc: Doc, max_actors: int = 6) -> list[Actor]:
             if subj.lower_ in _PRONOUNS and any(re.search(rf"\b{re.escape(n)}\b", position, re.IGNORECASE)
                                                 for n in cluster.surnames):
                 continue  # '"Llorente is wonderful," he said' is not Llorente speaking
+            firsts = {n.split()[0] for n in cluster.names if len(n.split()) > 1 and cluster.label == "PERSON"}
+            if any(re.search(rf"\b{re.escape(f)}\b", position) for f in firsts):
+                continue  # '"... Alice has been killed," Prof Ruggles said': her father, not Alice Ruggles
+            if tok.text.isupper() and len(tok.text) > 1:
+                continue  # "CLAIMS: First mainstream product to ...": a label in a product review
+            if (cluster.label == "ORG" and len(cluster.name.split()) == 1 and cluster.votes["ORG"] < 3
+                    and re.search(r"\b(?:I|I'm|I've|my|me)\b", position)):
+                continue  # "'I'm ready,' Clarkson told ...": a person the tagger took for an organisation
+            if any(len(n.split()) > 1 and n.casefold() in position.casefold() for n in cluster.names):
+                continue  # "... receive a tax cut David Cameron will say today": a headline glued on
+            if re.search(r"\bpictured\b", sent.text, re.IGNORECASE):
+                continue  # "Ian Guffick asked pupils at ..., pictured, to ...": a photo caption
             if substantive(position):
                 cluster.statements.append((_strength(tok), position, sent.text.strip()))
     ranked = sorted((c for c in index.clusters if c.statements and _certain(c)),
@@ -621,6 +690,22 @@ _ROLE_NAMES = frozenset({"mp", "msp", "mep", "mla", "spokesman", "spokeswoman", 
                          "secretary", "leader", "chief", "chairman", "president"})
 
 
+# Title words that only modify a title ("police" in "According to police Mr Docherty", "Defence"):
+# a description must end in a word that names a role.
+_TITLE_MODIFIERS = frozenset("""former deputy vice defence defense interior finance health justice state party opposition
+council police foreign senior assistant acting interim general executive""".split())
+
+
+def _description_title(title: str) -> str:
+    """'Defence Secretary Sir' -> 'Defence Secretary'; 'Mr', 'police' -> '' (they describe nobody)."""
+    words = title.split()
+    while words and (_HONORIFICS.match(words[-1] + " ") or words[-1].lower().rstrip(".") in ("sir", "dame")):
+        words.pop()
+    if not words or words[-1].lower().rstrip(".") in _TITLE_MODIFIERS or words[-1].lower() in ("mr", "mrs", "ms"):
+        return ""
+    return " ".join(words)
+
+
 def _label(c: _Cluster) -> str:
     return c.votes.most_common(1)[0][0] if c.votes else c.label
 
@@ -629,5 +714,6 @@ def _actor(c: _Cluster) -> Actor:
     # The strongest statement; among equals the first, usually the story's lede for that actor.
     _, position, evidence = max(c.statements, key=lambda s: s[0])
     label = _label(c)
-    description = (c.title if label == "PERSON" else "") or _ACTOR_LABELS.get(label, "")
+    title = _description_title(c.title) if label == "PERSON" else ""
+    description = title or _ACTOR_LABELS.get(label, "")
     return Actor(name=c.name, description=description, position=position, evidence=evidence)

@@ -113,3 +113,113 @@ def test_places_are_not_actors(nlp) -> None:  # type: ignore[no-untyped-def]
     assert not by_name(found, "Ukraine")
     klopp = by_name(found, "Klopp")
     assert klopp and "decision was wrong" in klopp[0].position
+
+
+def test_sentences_glued_without_a_space_give_each_speaker_their_own_words(nlp) -> None:  # type: ignore[no-untyped-def]
+    text = ('Mr Hartley taught at Leeds University for twenty years and wrote four books on the Baroque.'
+            '"Simon had a rare generosity of spirit," Helen Marsh, chair of the Early Music Trust, said.')
+    marsh = by_name(actors(nlp, text), "Marsh")
+    assert marsh and marsh[0].position == "says: Simon had a rare generosity of spirit"
+
+
+def test_a_modal_stays_in_the_position(nlp) -> None:  # type: ignore[no-untyped-def]
+    text = ("Defender Marko Lind could face a long ban after the brawl in Cologne. "
+            "Marko Lind will issue an apology for his behaviour, his agent confirmed.")
+    lind = by_name(actors(nlp, text), "Lind")
+    assert lind and lind[0].position.startswith("will issue an apology")
+
+
+def test_a_group_described_by_its_members_is_not_an_actor(nlp) -> None:  # type: ignore[no-untyped-def]
+    text = ("Many young Pakistanis have welcomed the lifting of the ban on the video site. "
+            "The telecoms regulator said the ban was no longer necessary.")
+    assert not by_name(actors(nlp, text), "Pakistanis")
+
+
+def test_an_honorific_alone_is_not_a_description(nlp) -> None:  # type: ignore[no-untyped-def]
+    text = "Mr Daniel Okafor said the club would appoint a new manager before the summer."
+    okafor = by_name(actors(nlp, text), "Okafor")
+    assert okafor and okafor[0].description == "person"
+
+
+def test_a_place_before_a_first_name_is_not_part_of_the_name(nlp) -> None:  # type: ignore[no-untyped-def]
+    found = actors(nlp, "Older People's Commissioner for Wales Sarah Rochira said care homes must improve their standards.")
+    assert [a.name for a in found] == ["Sarah Rochira"]
+
+
+def test_a_compound_surname_is_the_same_person(nlp) -> None:  # type: ignore[no-untyped-def]
+    text = ("Manchester United manager Louis van Gaal says that Wayne Rooney suffered a knee injury at Goodison Park. "
+            "And Van Gaal confirmed after the game that it was too early to know the severity.")
+    assert [a.name for a in actors(nlp, text) if "Gaal" in a.name] == ["Louis van Gaal"]
+
+
+def test_a_headline_glued_to_the_lead_is_not_a_position(nlp) -> None:  # type: ignore[no-untyped-def]
+    text = ("Helen Marsh will say that high taxes are wrong as millions of families receive a tax cut Helen Marsh "
+            "will say today that spending must fall.")
+    marsh = by_name(actors(nlp, text), "Marsh")
+    assert marsh and "Helen Marsh" not in marsh[0].position
+
+
+def test_a_photo_caption_and_a_bare_says_are_no_positions(nlp) -> None:  # type: ignore[no-untyped-def]
+    text = ("Teacher Ian Carter asked pupils at Mitton Primary School in Tewkesbury, pictured, to make the changes "
+            "to their answers. 'This guy is the picture of fitness. Working hard in his free time,' Jeff Rossen says "
+            "as he watches the session unfold.")
+    assert actors(nlp, text) == []
+
+
+def test_he_said_after_an_untagged_speaker_is_nobodys(nlp) -> None:  # type: ignore[no-untyped-def]
+    text = ("However, Mertesacker insisted Klopp, whose side are 10th in the Bundesliga table, will need time to decide "
+            "on his future. He said: 'I think he should just finish the season with Dortmund and then he should be "
+            "given time.'")
+    assert not by_name(actors(nlp, text), "Klopp")
+
+
+def test_an_acronym_of_a_named_organisation_is_that_organisation(nlp) -> None:  # type: ignore[no-untyped-def]
+    text = ("The U.S. Environmental Protection Agency said Friday that a pesticide may have caused the illnesses. "
+            "The EPA said it is working with local agencies to investigate the case.")
+    assert [a.name for a in actors(nlp, text)] == ["U.S. Environmental Protection Agency"]
+
+
+def test_a_relative_with_the_same_surname_is_not_the_person_named(nlp) -> None:  # type: ignore[no-untyped-def]
+    text = ("Summer Robertson, 19, died in Bali in March. Her father Mr Robertson, a 51-year-old foreman, said he "
+            "spoke to his daughter on the day she died.")
+    assert not by_name(actors(nlp, text), "Summer")
+
+
+def test_descriptions_name_a_role_and_a_boss_is_a_person(nlp) -> None:  # type: ignore[no-untyped-def]
+    found = actors(nlp, "According to police Mr Stephen Docherty hired the victim. Mr Docherty then said he would "
+                        "rip the fence down. Defence Secretary Sir Michael Fallon told the Commons the reorganisation "
+                        "would see a new centre created. Tata Steel's UK boss Bimlendra Jha said the announcement was "
+                        "an important step forward.")
+    assert {a.name: a.description for a in found} == {"Stephen Docherty": "person", "Michael Fallon": "Defence Secretary",
+                                                      "Bimlendra Jha": "boss"}
+
+
+def test_a_family_and_two_names_run_together_are_not_actors(nlp) -> None:  # type: ignore[no-untyped-def]
+    text = ("Governor Chris Christie is weighing a run. Earlier this month the Christies said they were undecided about "
+            "what Mary Pat should do with her job. I'm ruined, lamented one user. Nelson Rivera Adrian Paige agreed, "
+            "voicing concern for the number of times he has looped the video.")
+    found = actors(nlp, text)
+    assert not by_name(found, "Christies") and not by_name(found, "Paige")
+
+
+def test_the_boss_is_not_whoever_else_was_called_boss(nlp) -> None:  # type: ignore[no-untyped-def]
+    text = ("QPR boss Chris Ramsey watched from the stands at Villa Park. Aston Villa face QPR on Tuesday. "
+            "But the boss believes he must instil a different mentality into his players.")
+    assert not by_name(actors(nlp, text), "Ramsey")
+
+
+def test_an_embassy_is_an_organisation(nlp) -> None:  # type: ignore[no-untyped-def]
+    found = actors(nlp, "The Russian Embassy said the convoys allowed Russian soldiers to defeat the Germans.")
+    assert [(a.name, a.description) for a in found] == [("Russian Embassy", "organisation")]
+
+
+def test_a_speaker_talking_about_someone_of_the_same_surname_is_not_them(nlp) -> None:  # type: ignore[no-untyped-def]
+    text = ("Alice Ruggles, 24, was killed at her home in October. Prof Ruggles said: 'And then they said to us Alice "
+            "has been killed.'")
+    assert not by_name(actors(nlp, text), "Alice")
+
+
+def test_labels_in_a_product_review_and_an_untyped_surname_saying_i_are_not_actors(nlp) -> None:  # type: ignore[no-untyped-def]
+    text = ("8/10 Wilko Moisturising Sun Lotion SPF 50 for 50ml, from Wilko stores CLAIMS: A UVA and UVB sunscreen. "
+            "'I'm ready, I've been fit all season and I'm as fit as I've ever been,' Clarkson told the club website.")
+    assert actors(nlp, text) == []

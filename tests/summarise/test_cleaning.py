@@ -87,3 +87,31 @@ def test_quotes_and_paragraphs_end_sentences() -> None:
     text = '"We will appeal," the club said. "This is not over."\n\nFans gathered outside! Why now?'
     assert split_sentences(text) == ['"We will appeal," the club said.', '"This is not over."',
                                       "Fans gathered outside!", "Why now?"]
+
+
+def test_sentences_glued_without_a_space_are_split_but_abbreviations_and_acronyms_are_not() -> None:
+    text = ('He taught at Cornell University in the US."Christopher was generous," said Ann Lee. '
+            "An attorney told the AP.Less than a day later, the FBI agreed to help (AP).It was 2013.Then "
+            "she met Mrs.Smith in the U.S.A and visited St.Louis.")
+    assert split_sentences(text) == [
+        "He taught at Cornell University in the US.", '"Christopher was generous," said Ann Lee.',
+        "An attorney told the AP.", "Less than a day later, the FBI agreed to help (AP).", "It was 2013.",
+        "Then she met Mrs.Smith in the U.S.A and visited St.Louis."]
+
+
+def test_a_lost_paragraph_break_and_the_bbc_share_bar_are_restored_and_removed() -> None:
+    text = ("Councillors met residents on Monday. More stories from across YorkshireThe council said the panels "
+            "had failed. It was seen on the 11th holeMr Lahiff said. "
+            "Share this withEmailFacebookMessengerTwitterPinterestWhatsAppLinkedinCopy this link Mr Hale told the BBC "
+            "the firm paid its taxes.")
+    _, cleaned = clean_article(text, title="")
+    assert split_sentences(cleaned) == [
+        "Councillors met residents on Monday.", "More stories from across Yorkshire",
+        "The council said the panels had failed.", "It was seen on the 11th hole", "Mr Lahiff said.",
+        "Mr Hale told the BBC the firm paid its taxes."]
+
+
+def test_a_sentence_glued_after_a_closing_quote_is_split() -> None:
+    text = 'Tidal Lagoon Power said the claims had no "clear scientific basis".NRW said its figures were right.'
+    assert split_sentences(text) == ['Tidal Lagoon Power said the claims had no "clear scientific basis".',
+                                     "NRW said its figures were right."]
