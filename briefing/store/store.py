@@ -558,10 +558,9 @@ class Store:
             return rows
 
     def mark_delivery_sent(self, delivery_id: int, external_id: str | None = None) -> None:
-        with self.session() as s:
-            row = s.get(Delivery, delivery_id)
-            if row is not None:
-                row.status, row.sent_at, row.external_id, row.last_error = "sent", utcnow(), external_id, None
+        with self.session() as s:  # one statement: this runs once per message sent
+            s.execute(update(Delivery).where(Delivery.id == delivery_id)
+                      .values(status="sent", sent_at=utcnow(), external_id=external_id, last_error=None))
 
     def record_delivery_parts(self, delivery_id: int, external_id: str) -> None:
         """Record the message ids of the parts of a split message sent so far (issue 8, row 4)."""

@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from contextlib import AsyncExitStack
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta, timezone
@@ -218,14 +218,24 @@ def claim_next(store: Store, channels: tuple[str, ...], now: datetime, stale_aft
     return None if claimed is None else claimed[0]
 
 
-def claim_next_for(store: Store, channels: tuple[str, ...], now: datetime,
-                   stale_after: timedelta) -> tuple[Digest, Subscriber | None] | None:
-    """:func:`claim_next` and, in the same transaction, the digest's subscriber as they are now."""
+def claim_next_for(store: Store, channels: tuple[str, ...], now: datetime, stale_after: timedelta, *,
+                   digest_id: int | None = None,
+                   below: int | None = None) -> tuple[Digest, Subscriber | None] | None:
+    """:func:`claim_next` and, in the same transaction, the digest's subscriber as they are now.
+
+    ``digest_id`` claims that digest only if it is due (a primary-key lookup: the run claims what
+    it just recorded without sorting every pending digest each time, issue 13); ``below`` only
+    looks at digests recorded before that id.
+    """
     with store.session() as s:
         due = (Digest.status == "pending") & (Digest.next_attempt_at.is_(None) | (Digest.next_attempt_at <= now))
         stale = (Digest.status == "sending") & (Digest.next_attempt_at <= now - stale_after)
-        q = (select(Digest).where(Digest.channel.in_(channels), due | stale)
-             .order_by(Digest.id).limit(1).with_for_update(skip_locked=True))
+        q = select(Digest).where(Digest.channel.in_(channels), due | stale)
+        if digest_id is not None:
+            q = q.where(Digest.id == digest_id)
+        if below is not None:
+            q = q.where(Digest.id < below)
+        q = q.order_by(Digest.id).limit(1).with_for_update(skip_locked=True)
         row = s.scalar(q)
         if row is None:
             return None
@@ -380,6 +390,21 @@ async def _send_claimed(job: DigestJob, row: Digest, sub: Subscriber | None, now
     report.sent += 1
 
 
+def _claims(job: DigestJob, channels: tuple[str, ...], now: datetime,
+            stale: timedelta) -> Iterator[tuple[Digest, Subscriber | None]]:
+    """Oldest first: due digests of earlier runs, then the ones this run recorded, each claimed
+    by its id, then whatever else became due (a retry due meanwhile, a stale claim)."""
+    recorded = sorted(job.composed)
+    first = recorded[0] if recorded else None
+    while (claimed := claim_next_for(job.store, channels, now, stale, below=first)) is not None:
+        yield claimed
+    for digest_id in recorded:
+        if (claimed := claim_next_for(job.store, channels, now, stale, digest_id=digest_id)) is not None:
+            yield claimed
+    while (claimed := claim_next_for(job.store, channels, now, stale)) is not None:
+        yield claimed
+
+
 async def run_digests(job: DigestJob, now: datetime | None = None) -> DigestReport:
     """Record what is due, then send what is claimable. Safe to call as often as you like."""
     now = now or datetime.now(timezone.utc)
@@ -391,7 +416,7 @@ async def run_digests(job: DigestJob, now: datetime | None = None) -> DigestRepo
     channels = tuple(c for c, on in (("email", job.smtp is not None), ("telegram", job.send_html is not None)) if on)
     if channels:
         stale = timedelta(seconds=job.config.email.sending_stale_seconds)
-        while (claimed := claim_next_for(job.store, channels, now, stale)) is not None:
+        for claimed in _claims(job, channels, now, stale):
             await _send_claimed(job, *claimed, now, report)
     job.composed.clear()
     if report.recorded or report.sent or report.failed or report.retrying:
