@@ -51,7 +51,7 @@ from briefing.deliver.telegram.format import brief_html, split_html  # noqa: E40
 from briefing.deliver.telegram.sender import DeliverySender, DrainReport  # noqa: E402
 from briefing.ingest import Fetcher, Ingester  # noqa: E402
 from briefing.ingest.dedup import NUM_PERM, _MASK, _PERMS, _shingles, fingerprint, similarity  # noqa: E402
-from briefing.models import Actor, ArticleDraft, Brief  # noqa: E402
+from briefing.models import Brief  # noqa: E402
 from briefing.service.app import App  # noqa: E402
 from briefing.service import digest as digest_compose  # noqa: E402
 from briefing.service.matching import matches  # noqa: E402

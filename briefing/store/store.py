@@ -301,7 +301,7 @@ class Store:
             return {}
         with self.session() as s:
             q = (select(BriefRow, Article, Source.name).join(Article, Article.id == BriefRow.article_id)
-                 .outerjoin(Source, Source.id == Article.source_id).where(BriefRow.id.in_(set(brief_ids))))
+                 .outerjoin(Source, Source.id == Article.source_id).where(BriefRow.id.in_(sorted(set(brief_ids)))))
             return {row.id: _brief(row, art, src) for row, art, src in s.execute(q)}
 
     def list_briefs(self, *, since: datetime | None = None, topic: str | None = None,
@@ -532,7 +532,7 @@ class Store:
             return {}
         with self.session() as s:
             q = select(Subscriber.id, Subscriber.telegram_chat_id).where(
-                Subscriber.id.in_(set(subscriber_ids)), Subscriber.active.is_(True),
+                Subscriber.id.in_(sorted(set(subscriber_ids))), Subscriber.active.is_(True),
                 Subscriber.telegram_chat_id.is_not(None))
             return {sid: chat for sid, chat in s.execute(q)}
 

@@ -91,23 +91,23 @@ pytestmark = pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiri
 
 
 async def test_a_run_sends_every_digest_over_one_connection_with_one_login(
-        tmp_path: Path, sqlite_store: Store, server: tuple[Server, int]) -> None:
+        tmp_path: Path, store: Store, server: tuple[Server, int]) -> None:
     box, port = server
-    report = await send_due_digests(_setup(tmp_path, sqlite_store, port), NOW)
+    report = await send_due_digests(_setup(tmp_path, store, port), NOW)
     assert report.sent == len(READERS), report.errors
     assert box.received() == sorted(READERS)
     assert len(set(box.peers)) == 1 and box.logins == 1
     # The next run opens its own connection (none is held open between runs).
-    add_brief(sqlite_store, "Harbour tolls cut", topics=["economy"], created_at=NOW + HOUR)
-    await send_due_digests(Ctx(email_config(tmp_path, port), sqlite_store), NOW + 24 * HOUR)
+    add_brief(store, "Harbour tolls cut", topics=["economy"], created_at=NOW + HOUR)
+    await send_due_digests(Ctx(email_config(tmp_path, port), store), NOW + 24 * HOUR)
     assert len(box.messages) == 2 * len(READERS) and len(set(box.peers)) == 2 and box.logins == 2
 
 
 async def test_a_4xx_for_one_reader_leaves_the_others_and_the_connection_alone(
-        tmp_path: Path, sqlite_store: Store, server: tuple[Server, int]) -> None:
+        tmp_path: Path, store: Store, server: tuple[Server, int]) -> None:
     box, port = server
     box.script[READERS[2]] = ["451 4.3.0 Mailbox busy, try again later"]
-    ctx = _setup(tmp_path, sqlite_store, port)
+    ctx = _setup(tmp_path, store, port)
     report = await send_due_digests(ctx, NOW)
     assert (report.sent, report.retrying) == (len(READERS) - 1, 1)
     assert box.received() == sorted(READERS[:2] + READERS[3:])
@@ -117,23 +117,23 @@ async def test_a_4xx_for_one_reader_leaves_the_others_and_the_connection_alone(
 
 
 async def test_a_connection_the_server_closes_is_reopened_losing_and_doubling_nothing(
-        tmp_path: Path, sqlite_store: Store, server: tuple[Server, int]) -> None:
+        tmp_path: Path, store: Store, server: tuple[Server, int]) -> None:
     box, port = server
     box.close_after = 2  # 421 and hang up at the third MAIL on a connection
-    report = await send_due_digests(_setup(tmp_path, sqlite_store, port), NOW)
+    report = await send_due_digests(_setup(tmp_path, store, port), NOW)
     assert (report.sent, report.retrying, report.failed) == (len(READERS), 0, 0), report.errors
     assert box.received() == sorted(READERS)  # each exactly once
     assert len(set(box.peers)) == 3 and box.logins == 3
-    assert set(_statuses(sqlite_store).values()) == {"sent"}
+    assert set(_statuses(store).values()) == {"sent"}
 
 
 async def test_a_hang_up_after_the_message_went_out_is_not_resent_at_once(
-        tmp_path: Path, sqlite_store: Store, server: tuple[Server, int]) -> None:
+        tmp_path: Path, store: Store, server: tuple[Server, int]) -> None:
     """The server may have kept a message whose answer never came: that digest waits for its
     retry (same Message-ID); the rest of the run carries on over a new connection."""
     box, port = server
     box.hang_up_in_data = {READERS[1]}
-    ctx = _setup(tmp_path, sqlite_store, port)
+    ctx = _setup(tmp_path, store, port)
     report = await send_due_digests(ctx, NOW)
     assert (report.sent, report.retrying) == (len(READERS) - 1, 1)
     assert box.received() == sorted(READERS)  # READERS[1]'s arrived once, unacknowledged
@@ -142,14 +142,14 @@ async def test_a_hang_up_after_the_message_went_out_is_not_resent_at_once(
     await send_due_digests(ctx, NOW + timedelta(seconds=60))
     copies = box.to(READERS[1])
     assert len(copies) == 2 and {m["Message-ID"] for m in copies} == {first}
-    assert set(_statuses(sqlite_store).values()) == {"sent"}
+    assert set(_statuses(store).values()) == {"sent"}
 
 
 async def test_a_server_that_is_down_costs_one_connection_attempt_per_run(
-        tmp_path: Path, sqlite_store: Store) -> None:
-    ctx = _setup(tmp_path, sqlite_store, free_port())  # nothing listens there
+        tmp_path: Path, store: Store) -> None:
+    ctx = _setup(tmp_path, store, free_port())  # nothing listens there
     report = await send_due_digests(ctx, NOW)
     assert report.retrying == len(READERS) and report.sent == 0
-    with sqlite_store.session() as s:
+    with store.session() as s:
         errors = [d.last_error or "" for d in s.query(Digest).order_by(Digest.id)]
     assert "connect" in errors[0].lower() and all("not tried again in this run" in e for e in errors[1:])
