@@ -132,20 +132,32 @@ def _insert(store: Store, row: Digest) -> bool:
         return False
 
 
-def _period_ends(store: Store) -> dict[tuple[int, str], datetime]:
-    """Where each subscriber's last digest on each channel stopped: one query for the whole run."""
+def _chunks(ids: list[int], size: int = 500) -> Iterator[list[int]]:
+    for i in range(0, len(ids), size):  # within every backend's limit of bound parameters
+        yield ids[i:i + size]
+
+
+def _period_ends(store: Store, subscriber_ids: list[int]) -> dict[tuple[int, str], datetime]:
+    """Where each of these subscribers' last digest on each channel stopped (any status)."""
+    out: dict[tuple[int, str], datetime] = {}
     with store.session() as s:
-        q = (select(Digest.subscriber_id, Digest.channel, func.max(Digest.period_end))
-             .group_by(Digest.subscriber_id, Digest.channel))
-        return {(sid, channel): end for sid, channel, end in s.execute(q) if end is not None}
+        for ids in _chunks(subscriber_ids):
+            q = (select(Digest.subscriber_id, Digest.channel, func.max(Digest.period_end))
+                 .where(Digest.subscriber_id.in_(ids)).group_by(Digest.subscriber_id, Digest.channel))
+            out.update(((sid, channel), end) for sid, channel, end in s.execute(q) if end is not None)
+    return out
 
 
-def _subscriptions_by_subscriber(store: Store) -> dict[int, list[Subscription]]:
-    """Every active subscriber's subscriptions, read once, in :meth:`Store.subscriptions`' order."""
-    subs = store.all_subscriptions()
-    for rows in subs.values():
-        rows.sort(key=lambda r: (r.kind, r.value))
-    return subs
+def _subscriptions_of(store: Store, subscriber_ids: list[int]) -> dict[int, list[Subscription]]:
+    """These subscribers' subscriptions, in :meth:`Store.subscriptions`' order."""
+    out: dict[int, list[Subscription]] = {}
+    with store.session() as s:
+        for ids in _chunks(subscriber_ids):
+            q = (select(Subscription).where(Subscription.subscriber_id.in_(ids))
+                 .order_by(Subscription.subscriber_id, Subscription.kind, Subscription.value))
+            for row in s.scalars(q):
+                out.setdefault(row.subscriber_id, []).append(row)
+    return out
 
 
 def record_due(store: Store, config: Config, now: datetime, *, telegram_on: bool,
@@ -153,15 +165,14 @@ def record_due(store: Store, config: Config, now: datetime, *, telegram_on: bool
                pool: CandidatePool | None = None) -> None:
     """Record every digest whose time has come and that is not recorded yet (step 1).
 
-    Subscribers, subscriptions and previous periods are read once per run, and the briefs once
-    per distinct period (``pool``), not once per subscriber. What was composed for each recorded
-    row goes into ``composed`` (by digest id), so sending it does not compose it again.
+    The due digests' subscriptions and previous periods are read together (a few queries per
+    run), and the briefs once per distinct period (``pool``), not once per subscriber (issue 13).
+    What was composed for each recorded row goes into ``composed`` (by digest id), so sending it
+    does not compose it again.
     """
     catch_up = timedelta(hours=config.email.catch_up_hours)
     recorded = _recorded(store, now)
-    pool = pool or CandidatePool(store)
-    subscriptions: dict[int, list[Subscription]] | None = None
-    ends: dict[tuple[int, str], datetime] | None = None
+    due: list[tuple[Subscriber, str, date]] = []
     for sub in store.active_subscribers():
         if not sub.digest_time:
             continue
@@ -174,21 +185,25 @@ def record_due(store: Store, config: Config, now: datetime, *, telegram_on: bool
             report.errors.append(f"subscriber {sub.id}: {exc}")
             continue
         for channel in channels:
-            day = slot.digest_date.isoformat()
-            if (sub.id, day, channel) in recorded:
+            if (sub.id, slot.digest_date.isoformat(), channel) in recorded:
                 continue
             if slot.missed(catch_up):
                 report.missed += 1
                 continue
-            if subscriptions is None or ends is None:  # only on a run that records something
-                subscriptions, ends = _subscriptions_by_subscriber(store), _period_ends(store)
-            start = ends.get((sub.id, channel)) or now - timedelta(hours=FIRST_DIGEST_HOURS)
-            content = compose(store, digest_date=slot.digest_date, period_start=start, period_end=now,
-                              subs=subscriptions.get(sub.id, []), now=now, max_items=config.email.max_briefs,
-                              subscriber_name=sub.display_name, pool=pool)
-            digest_id = _record_one(store, config, sub, channel, content, now, report)
-            if digest_id is not None and composed is not None:
-                composed[digest_id] = content
+            due.append((sub, channel, slot.digest_date))
+    if not due:
+        return
+    ids = sorted({sub.id for sub, _, _ in due})
+    subscriptions, ends = _subscriptions_of(store, ids), _period_ends(store, ids)
+    pool = pool or CandidatePool(store)
+    for sub, channel, day in due:
+        start = ends.get((sub.id, channel)) or now - timedelta(hours=FIRST_DIGEST_HOURS)
+        content = compose(store, digest_date=day, period_start=start, period_end=now,
+                          subs=subscriptions.get(sub.id, []), now=now, max_items=config.email.max_briefs,
+                          subscriber_name=sub.display_name, pool=pool)
+        digest_id = _record_one(store, config, sub, channel, content, now, report)
+        if digest_id is not None and composed is not None:
+            composed[digest_id] = content
 
 
 def _record_one(store: Store, config: Config, sub: Subscriber, channel: str, content: DigestContent,
