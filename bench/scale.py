@@ -13,33 +13,51 @@ a temporary directory; feeds are served by real HTTP servers on 127.0.0.x.
 - briefs: `briefing briefs --limit 5` (Store.list_briefs(limit=5)) and with --topic, N briefs.
 - queue: queueing one brief for N Telegram subscribers who all follow it, and for N who don't.
 - polls: one poll cycle of F feeds on H local hosts (`briefing ingest --force`), sequential vs parallel.
+- index: queueing one brief nobody follows, N subscribers, without and with the subscriptions(kind, value) index.
+- deliver: draining one brief to N Telegram chats (DeliverySender; an in-process send that answers at
+  once, so what is measured is our own cost per message: database and rendering).
+- digests: one digest run (`send_due_digests`) for N email subscribers against a local SMTP sink
+  (aiosmtpd, with a login), old path vs new.
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
+import itertools
+import os
 import random
+import socket
 import statistics
 import sys
 import tempfile
 import time
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from sqlalchemy import insert, select  # noqa: E402
+import aiosmtplib  # noqa: E402
+from aiosmtpd.controller import Controller  # noqa: E402
+from aiosmtpd.smtp import AuthResult  # noqa: E402
+from sqlalchemy import event, insert, select, text  # noqa: E402
 
-from briefing.config import parse_config  # noqa: E402
+from briefing.config import parse_config, secret  # noqa: E402
+from briefing.deliver.email import digests as digest_job  # noqa: E402
+from briefing.deliver.email.unsubscribe import UnsubscribeSigner  # noqa: E402
+from briefing.deliver.telegram.format import brief_html, split_html  # noqa: E402
+from briefing.deliver.telegram.sender import DeliverySender, DrainReport  # noqa: E402
 from briefing.ingest import Fetcher, Ingester  # noqa: E402
 from briefing.ingest.dedup import NUM_PERM, _MASK, _PERMS, _shingles, fingerprint, similarity  # noqa: E402
-from briefing.models import Actor, ArticleDraft, Brief  # noqa: E402
+from briefing.models import Brief  # noqa: E402
 from briefing.service.app import App  # noqa: E402
+from briefing.service import digest as digest_compose  # noqa: E402
 from briefing.service.matching import matches  # noqa: E402
 from briefing.store import Store  # noqa: E402
-from briefing.store.schema import Article, BriefRow, Delivery, Source, Subscriber, Subscription, utcnow  # noqa: E402
+from briefing.store.schema import (  # noqa: E402
+    Article, BriefRow, Delivery, Digest, Source, Subscriber, Subscription, utcnow)
 from briefing.store.store import _brief  # noqa: E402
 from tests.builders import Item, article_text, rss  # noqa: E402
 from tests.httpserver import LocalHTTPServer, Response  # noqa: E402
@@ -82,6 +100,85 @@ def before_queue(app: App, brief_id: int) -> int:
     matched = [sid for sid, subs in subscriptions.items() if any(matches(brief, sub) for sub in subs)]
     chats = app.store.chat_subscriber_ids(matched)
     return app.store.queue_deliveries(brief_id, [(sid, "telegram") for sid in sorted(chats)])
+
+
+class BeforeSender(DeliverySender):
+    """The Telegram drain before issue 13: subscriber and brief re-read, and the brief re-rendered,
+    for every delivery; each part recorded, then the delivery marked sent (3-4 transactions)."""
+
+    async def _send_batch(self, batch: list[Delivery], rendered: object, report: DrainReport) -> None:
+        by_subscriber: dict[int, list[Delivery]] = {}
+        for d in batch:
+            by_subscriber.setdefault(d.subscriber_id, []).append(d)
+        gate = asyncio.Semaphore(self.concurrency)
+
+        async def run(group: list[Delivery]) -> None:
+            async with gate:
+                for delivery in group:
+                    await asyncio.shield(self._before_deliver(delivery, report))
+
+        await asyncio.gather(*(run(g) for g in by_subscriber.values()))
+
+    async def _before_deliver(self, delivery: Delivery, report: DrainReport) -> None:
+        sub = await asyncio.to_thread(self.store.get_subscriber, delivery.subscriber_id)
+        brief = await asyncio.to_thread(self.store.get_brief, delivery.brief_id)
+        assert sub is not None and brief is not None and sub.telegram_chat_id is not None
+        parts = split_html(brief_html(brief))
+        done = [x for x in (delivery.external_id or "").split(",") if x]
+        for part in parts[len(done):]:
+            ids = await self._send_html(sub.telegram_chat_id, part)
+            done += [str(i) for i in ids] or ["0"]
+            delivery.external_id = ",".join(done)
+            await asyncio.to_thread(self.store.record_delivery_parts, delivery.id, delivery.external_id)
+        await asyncio.to_thread(self.store.mark_delivery_sent, delivery.id, delivery.external_id)
+        report.sent += 1
+
+
+def before_compose(store: Store, *, digest_date, period_start, period_end, subs, now, max_items,  # noqa: ANN001
+                   subscriber_name=None, brief_ids=None) -> digest_compose.DigestContent:  # noqa: ANN001
+    """compose() before issue 13: the candidate ids, then one get_brief per brief."""
+    q = select(BriefRow.id, BriefRow.article_id, BriefRow.created_at)
+    q = (q.where(BriefRow.id.in_(list(brief_ids))) if brief_ids is not None
+         else q.where(BriefRow.created_at >= period_start, BriefRow.created_at < period_end).order_by(BriefRow.id))
+    with store.session() as s:
+        rows = list(s.execute(q))
+    found = [digest_compose.Candidate(i, a, c, b) for i, a, c in rows if (b := store.get_brief(i)) is not None]
+    dups = store.duplicate_counts([c.article_id for c in found])
+    sections, omitted = digest_compose.rank(found, subs, dups, now, max_items)
+    return digest_compose.DigestContent(digest_date, period_start, period_end, tuple(sections), omitted,
+                                        subscriber_name)
+
+
+async def before_digest_run(store: Store, config, now) -> int:  # noqa: ANN001
+    """send_due_digests() before issue 13 (email only): each digest composed when recorded and again
+    when sent, subscriptions and the previous period read per subscriber, one query per brief, and
+    a new SMTP connection (TLS, login) per message (aiosmtplib.send)."""
+    cfg, signer = config.email, UnsubscribeSigner.from_config(config.email)
+    for sub in store.active_subscribers():
+        slot = digest_compose.latest_slot(now, sub.digest_time, sub.timezone)
+        start = digest_compose.previous_period_end(store, sub.id, "email") or now - timedelta(hours=24)
+        content = before_compose(store, digest_date=slot.digest_date, period_start=start, period_end=now,
+                                 subs=store.subscriptions(sub.id), now=now, max_items=cfg.max_briefs)
+        digest_job._insert(store, Digest(subscriber_id=sub.id, digest_date=content.digest_date.isoformat(),
+                                         channel="email", status="pending", brief_ids=content.brief_ids,
+                                         period_start=start, period_end=now, message_id=f"<d{sub.id}@bench>"))
+    sent = 0
+    while (row := digest_job.claim_next(store, ("email",), now, timedelta(minutes=10))) is not None:
+        sub = store.get_subscriber(row.subscriber_id)
+        assert sub is not None
+        content = before_compose(store, digest_date=date.fromisoformat(row.digest_date),
+                                 period_start=row.period_start, period_end=row.period_end,
+                                 subs=store.subscriptions(sub.id), now=row.period_end,
+                                 max_items=cfg.max_briefs, brief_ids=row.brief_ids,
+                                 subscriber_name=sub.display_name)
+        message = digest_job.digest_message(config, signer, sub, content, message_id=row.message_id, now=now)
+        await aiosmtplib.send(message, hostname=cfg.smtp_host, port=cfg.smtp_port,
+                              username=secret(cfg.username_env), password=secret(cfg.password_env),
+                              use_tls=False, start_tls=False, timeout=cfg.timeout_seconds)
+        digest_job._update(store, row.id, status="sent", sent_at=now, last_error=None)
+        store.update_subscriber(row.subscriber_id, last_digest_at=row.period_end)
+        sent += 1
+    return sent
 
 
 # -- helpers --------------------------------------------------------------------------------
@@ -229,10 +326,161 @@ def bench_polls(tmp: Path, feeds: int, hosts: int, latency: float, workers: list
             server.stop()
 
 
+class Counter:
+    """SQL statements and committed transactions on an engine while the block runs."""
+
+    def __init__(self, store: Store) -> None:
+        self.engine, self.statements, self.commits = store.engine, 0, 0
+
+    def _stmt(self, *args: object) -> None:
+        self.statements += 1
+
+    def _commit(self, *args: object) -> None:
+        self.commits += 1
+
+    def __enter__(self) -> "Counter":
+        event.listen(self.engine, "before_cursor_execute", self._stmt)
+        event.listen(self.engine, "commit", self._commit)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        event.remove(self.engine, "before_cursor_execute", self._stmt)
+        event.remove(self.engine, "commit", self._commit)
+
+
+def bench_index(tmp: Path, sizes: list[int]) -> None:
+    for n in sizes:
+        store = open_store(tmp, f"index{n}")
+        fill_articles(store, 2, briefs=True, rng=random.Random(1))
+        add_subscribers(store, n, "sport")
+        app = App(parse_config({"data_dir": str(tmp)}, base_dir=tmp), store=store)
+        brief_id = store.list_briefs(limit=1)[0][0]
+        with store.session() as s:
+            s.get(BriefRow, brief_id).topics = ["world"]
+        after = timed(lambda: app.queue_deliveries(brief_id), 5)  # matches nobody: repeatable
+        with store.engine.begin() as conn:
+            conn.execute(text("DROP INDEX ix_subscriptions_kind_value"))
+        before = timed(lambda: app.queue_deliveries(brief_id), 5)
+        row("queueing one brief that no subscriber follows: without vs with the subscriptions(kind, value) index",
+            n, before, after)
+        app.close()
+
+
+async def _drain(sender: DeliverySender, n: int) -> float:
+    start = time.perf_counter()
+    report = await sender.drain(limit=n)
+    assert report.sent == n, report.errors
+    return time.perf_counter() - start
+
+
+def bench_deliver(tmp: Path, sizes: list[int]) -> None:
+    ids = itertools.count(1)
+
+    async def send(chat_id: int, html: str) -> list[int]:  # Telegram answering at once
+        return [next(ids)]
+
+    config = parse_config({"data_dir": str(tmp)}, base_dir=tmp).telegram
+    for n in sizes:
+        results = {}
+        for way, cls in (("before", BeforeSender), ("after", DeliverySender)):
+            store = open_store(tmp, f"deliver{n}{way}")
+            fill_articles(store, 1, briefs=True, rng=random.Random(1))
+            add_subscribers(store, n, "world")
+            store.queue_deliveries(1, [(sid, "telegram") for sid in range(1, n + 1)])
+            with Counter(store) as counter:
+                seconds = asyncio.run(_drain(cls(store, config, send, send), n))
+            results[way] = (seconds, counter)
+            store.close()
+        (b, bc), (a, ac) = results["before"], results["after"]
+        print(f"| delivering one brief to {n:,} chats (our cost per message; send answers at once) | {n:,} | "
+              f"{b / n * 1000:.2f} ms, {bc.commits / n:.2f} tx, {bc.statements / n:.1f} SQL per message | "
+              f"{a / n * 1000:.2f} ms, {ac.commits / n:.2f} tx, {ac.statements / n:.1f} SQL per message | "
+              f"{b / a:.1f}x |", flush=True)
+
+
+class Sink:
+    """aiosmtpd handler: counts messages, connections and logins; keeps nothing else."""
+
+    def __init__(self) -> None:
+        self.messages, self.logins = 0, 0  # one login per connection (the sink requires it)
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802, ANN001, ANN201
+        self.messages += 1
+        return "250 OK"
+
+    def auth(self, server, session, envelope, mechanism, auth_data):  # noqa: ANN001, ANN201
+        self.logins += 1
+        return AuthResult(success=True)
+
+
+def fill_digest_readers(store: Store, n: int, now: datetime) -> None:
+    """n verified email readers following 'economy', due at 07:00 UTC; 10 briefs in their period."""
+    fill_articles(store, 10, briefs=True, rng=random.Random(1))
+    with store.session() as s:
+        for i, b in enumerate(s.scalars(select(BriefRow))):
+            b.topics, b.created_at = ["economy"], now - timedelta(hours=i + 1)
+    created = utcnow()
+    for start in range(0, n, 10_000):
+        rows = range(start + 1, min(n, start + 10_000) + 1)
+        with store.session() as s:
+            s.execute(insert(Subscriber), [{"id": i, "email": f"reader{i}@example.org", "email_verified": True,
+                                            "active": True, "timezone": "UTC", "digest_time": "07:00",
+                                            "digest_telegram": False, "created_at": created} for i in rows])
+            s.execute(insert(Subscription), [{"subscriber_id": i, "kind": "topic", "value": "economy",
+                                              "created_at": created} for i in rows])
+
+
+def bench_digests(tmp: Path, sizes: list[int]) -> None:
+    import logging
+    import warnings
+    warnings.filterwarnings("ignore", message="Requiring AUTH while not requiring TLS")
+    logging.getLogger("mail.log").setLevel(logging.ERROR)
+    os.environ.setdefault("BRIEFING_UNSUBSCRIBE_SECRET", "bench-secret-0123456789")
+    os.environ.setdefault("BRIEFING_SMTP_USERNAME", "bench")
+    os.environ.setdefault("BRIEFING_SMTP_PASSWORD", "bench")
+    now = datetime(2026, 11, 27, 8, 0, tzinfo=timezone.utc)
+    for n in sizes:
+        results = {}
+        for way in ("before", "after"):
+            sink = Sink()
+            with socket.socket() as sock:  # a free port
+                sock.bind(("127.0.0.1", 0))
+                port = sock.getsockname()[1]
+            controller = Controller(sink, hostname="127.0.0.1", port=port, authenticator=sink.auth,
+                                    auth_required=True, auth_require_tls=False)
+            controller.start()
+            try:
+                store = open_store(tmp, f"digests{n}{way}")
+                fill_digest_readers(store, n, now)
+                config = parse_config({"data_dir": str(tmp), "email": {
+                    "enabled": True, "smtp_host": "127.0.0.1", "smtp_port": port, "security": "none",
+                    "from_address": "Briefing <briefing@news.example>", "timeout_seconds": 30,
+                    "unsubscribe_base_url": "https://news.example"}}, base_dir=tmp)
+                app = App(config, store=store)
+                with Counter(store) as counter:
+                    start = time.perf_counter()
+                    if way == "before":
+                        sent = asyncio.run(before_digest_run(store, config, now))
+                    else:
+                        sent = asyncio.run(digest_job.send_due_digests(app, now)).sent
+                    seconds = time.perf_counter() - start
+                assert sent == sink.messages == n, (sent, sink.messages, n)
+                results[way] = (seconds, counter, sink.logins)
+                app.close()
+            finally:
+                controller.stop()
+        (b, bc, blog), (a, ac, alog) = results["before"], results["after"]
+        print(f"| one digest run, {n:,} email subscribers, local SMTP sink with login | {n:,} | "
+              f"{b:.1f} s, {bc.statements / n:.1f} SQL and {bc.commits / n:.1f} tx per digest, "
+              f"{blog:,} connections (one login each) | "
+              f"{a:.1f} s, {ac.statements / n:.1f} SQL and {ac.commits / n:.1f} tx per digest, "
+              f"{alog:,} connection(s) | {b / a:.1f}x |", flush=True)
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--only", nargs="*", default=["dedup", "briefs", "queue", "polls"],
-                   choices=["dedup", "briefs", "queue", "polls"])
+    groups = ["dedup", "briefs", "queue", "polls", "index", "deliver", "digests"]
+    p.add_argument("--only", nargs="*", default=groups, choices=groups)
     p.add_argument("--scale", type=float, default=1.0, help="multiply every size by this")
     args = p.parse_args(argv)
 
@@ -250,6 +498,12 @@ def main(argv: list[str] | None = None) -> int:
             bench_queue(tmp, sizes(10_000, 100_000))
         if "polls" in args.only:
             bench_polls(tmp, sizes(1_000)[0], 50, 0.05, [8, 16])
+        if "index" in args.only:
+            bench_index(tmp, sizes(10_000, 100_000))
+        if "deliver" in args.only:
+            bench_deliver(tmp, sizes(1_000, 10_000))
+        if "digests" in args.only:
+            bench_digests(tmp, sizes(1_000, 10_000))
     return 0
 
 

@@ -194,6 +194,27 @@ def test_a_brief_is_queued_to_matching_chats_in_one_statement(store: Store) -> N
     assert sorted(r[0] for r in rows) == sorted([by_topic, by_source, by_keyword, both])
     assert {(r[1], r[2]) for r in rows} == {("pending", "telegram")}
     assert store.subscription_values("keyword") == ["putin"]
+def test_matching_a_brief_searches_the_subscription_index_instead_of_scanning(sqlite_store: Store) -> None:
+    """Issue 13: ``subscriptions(kind, value)`` is indexed, so queueing a brief that nobody (or few)
+    follow does not read every subscription; checked on SQLite's plan for the real statement."""
+    from sqlalchemy import event
+
+    for n in range(50):
+        sqlite_store.subscribe(sqlite_store.telegram_subscriber(2000 + n).id, "topic", "sport")
+    b = sqlite_store.save_brief(add_article(sqlite_store, 1), brief("B", ["World"]), "k")
+    seen: list[tuple[str, object]] = []
+    listener = lambda conn, cursor, statement, params, *a: seen.append((statement, params))  # noqa: E731
+    event.listen(sqlite_store.engine, "before_cursor_execute", listener)
+    try:
+        assert sqlite_store.queue_matching_deliveries(b, DeliveryMatch(topics=("world",), source="wire")) == 0
+    finally:
+        event.remove(sqlite_store.engine, "before_cursor_execute", listener)
+    statement, params = next((st, p) for st, p in seen if st.startswith("INSERT INTO deliveries"))
+    with sqlite_store.engine.connect() as conn:
+        plan = " | ".join(str(row[-1]) for row in conn.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, params))
+    assert "ix_subscriptions_kind_value" in plan and "SCAN subscriptions" not in plan, plan
+
+
 def test_concurrent_first_contact_from_one_chat_creates_one_subscriber(store: Store) -> None:
     """Issue 8 row 7: /start and /subscribe from a new chat handled at once, in threads (the bot
     runs updates concurrently and the store calls in a thread pool)."""

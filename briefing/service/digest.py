@@ -153,12 +153,45 @@ def candidates_by_id(store: Store, brief_ids: Sequence[int]) -> list[Candidate]:
 
 
 def _candidates(store: Store, rows: Sequence[tuple[int, int, datetime]]) -> list[Candidate]:
-    out = []
-    for brief_id, article_id, created_at in rows:
-        brief = store.get_brief(brief_id)
-        if brief is not None:  # deleted between the two reads
-            out.append(Candidate(brief_id, article_id, created_at, brief))
-    return out
+    briefs = store.get_briefs([brief_id for brief_id, _, _ in rows])  # one query, not one per brief
+    return [Candidate(brief_id, article_id, created_at, briefs[brief_id])
+            for brief_id, article_id, created_at in rows
+            if brief_id in briefs]  # a brief deleted between the two reads is left out
+
+
+class CandidatePool:
+    """Briefs (and their near-duplicate counts) read once per digest run and shared by every
+    subscriber's digest, instead of once per subscriber (issue 13). Candidates are immutable, so
+    sharing them is safe; a pool lives for one run only, so nothing goes stale."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self._between: dict[tuple[datetime, datetime], list[Candidate]] = {}
+        self._by_id: dict[int, Candidate | None] = {}
+        self._dups: dict[int, int] = {}
+        self._dups_known: set[int] = set()
+
+    def between(self, start: datetime, end: datetime) -> list[Candidate]:
+        key = (start, end)
+        if key not in self._between:
+            found = candidates_between(self.store, start, end)
+            self._between[key] = found
+            self._by_id.update((c.brief_id, c) for c in found)
+        return self._between[key]
+
+    def by_id(self, brief_ids: Sequence[int]) -> list[Candidate]:
+        missing = [i for i in brief_ids if i not in self._by_id]
+        if missing:
+            found = {c.brief_id: c for c in candidates_by_id(self.store, missing)}
+            self._by_id.update((i, found.get(i)) for i in missing)
+        return [c for i in brief_ids if (c := self._by_id[i]) is not None]
+
+    def duplicate_counts(self, article_ids: Sequence[int]) -> dict[int, int]:
+        missing = [i for i in article_ids if i not in self._dups_known]
+        if missing:
+            self._dups.update(self.store.duplicate_counts(missing))
+            self._dups_known.update(missing)
+        return {i: self._dups[i] for i in article_ids if i in self._dups}
 
 
 def previous_period_end(store: Store, subscriber_id: int, channel: str) -> datetime | None:
@@ -170,14 +203,16 @@ def previous_period_end(store: Store, subscriber_id: int, channel: str) -> datet
 
 def compose(store: Store, *, digest_date: date, period_start: datetime, period_end: datetime,
             subs: Sequence[Subscription] | None, now: datetime, max_items: int = 40,
-            subscriber_name: str | None = None, brief_ids: Sequence[int] | None = None) -> DigestContent:
+            subscriber_name: str | None = None, brief_ids: Sequence[int] | None = None,
+            pool: CandidatePool | None = None) -> DigestContent:
     """Build a digest: the period's briefs (or exactly ``brief_ids``) that match ``subs``.
 
-    ``subs=None`` means "everything" (an admin preview with no subscriber).
+    ``subs=None`` means "everything" (an admin preview with no subscriber). ``pool`` shares the
+    briefs read among the digests of one run.
     """
-    found = (candidates_by_id(store, brief_ids) if brief_ids is not None
-             else candidates_between(store, period_start, period_end))
-    dups = store.duplicate_counts([c.article_id for c in found])
+    pool = pool or CandidatePool(store)
+    found = pool.by_id(brief_ids) if brief_ids is not None else pool.between(period_start, period_end)
+    dups = pool.duplicate_counts([c.article_id for c in found])
     found, story_outlets = group_by_story(store, found, period_start)  # issue 12: one entry per story
     dups = {**dups, **story_outlets}
     sections, omitted = rank(found, subs, dups, now, max_items)

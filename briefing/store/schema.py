@@ -16,6 +16,7 @@ from sqlalchemy import (
     DateTime,
     Float,
     ForeignKey,
+    Index,
     Integer,
     String,
     Text,
@@ -130,7 +131,10 @@ class Subscriber(Base):
 
 class Subscription(Base):
     __tablename__ = "subscriptions"
-    __table_args__ = (UniqueConstraint("subscriber_id", "kind", "value", name="uq_subscription"),)
+    # (kind, value): matching a brief's topics, source and keywords to subscribers is an index
+    # search, not a scan of every subscription (issue 13, docs/benchmarks.md).
+    __table_args__ = (UniqueConstraint("subscriber_id", "kind", "value", name="uq_subscription"),
+                      Index("ix_subscriptions_kind_value", "kind", "value"))
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     subscriber_id: Mapped[int] = mapped_column(ForeignKey("subscribers.id", ondelete="CASCADE"), index=True)

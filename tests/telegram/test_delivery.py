@@ -371,3 +371,51 @@ async def test_a_group_gets_at_most_its_messages_per_minute(make_app: Callable[.
     assert len(botapi.sent()) - start == 6
     assert all(b - a >= 0.5 * 0.9 for a, b in zip(to_group, to_group[1:]))  # 60 s / 120
     assert to_private[-1] - to_private[0] < 0.5  # a private chat is not held to the group limit
+
+
+async def test_one_brief_to_many_chats_is_read_and_rendered_once_per_run(app: App, botapi: BotAPIServer) -> None:
+    """Issue 13: 70 chats (three claimed batches) get the same message; the brief is read once,
+    and each message costs one database transaction (its outcome), not one per lookup."""
+    from sqlalchemy import event
+
+    chats = list(range(900, 970))
+    for chat in chats:
+        app.store.subscribe(app.store.telegram_subscriber(chat).id, "topic", "harbour")
+    add_brief(app, "Harbour plan approved")
+    brief_reads, commits = [], []
+    engine = app.store.engine
+
+    def on_execute(conn, cursor, statement, *args):  # noqa: ANN001, ANN202
+        if "FROM briefs" in statement:
+            brief_reads.append(statement)
+
+    event.listen(engine, "before_cursor_execute", on_execute)
+    event.listen(engine, "commit", lambda conn: commits.append(1))
+    try:
+        async with running(app) as bot:
+            report = await bot.drain_deliveries()
+    finally:
+        event.remove(engine, "before_cursor_execute", on_execute)
+    assert report.sent == 70, report.errors
+    texts = {botapi.texts(chat)[-1] for chat in chats}
+    assert len(texts) == 1 and next(iter(texts)).startswith("Harbour plan approved")
+    assert len(brief_reads) == 1
+    batches = 3 + 1  # three claims with work, one that finds nothing
+    assert len(commits) <= 70 + 2 * batches, len(commits)  # one per message, two per batch (claim, reads)
+    assert app.store.delivery_counts() == {"sent": 70}
+
+
+async def test_a_chat_that_blocks_the_bot_gets_nothing_more_from_the_same_batch(
+        bot: TelegramBot, botapi: BotAPIServer, app: App) -> None:
+    """Its chat is read once per batch; a 403 on its first brief stops its other briefs at once."""
+    await follow(botapi, HARBOUR, "harbour")
+    await follow(botapi, BERG, "harbour")
+    for n in range(3):
+        add_brief(app, f"Harbour story {n}")
+    botapi.blocked.add(HARBOUR)
+    report = await bot.drain_deliveries()
+    tries = [c for c in botapi.calls if c.method == "sendMessage" and c.params.get("chat_id") in (HARBOUR, str(HARBOUR))]
+    assert len(tries) == 2  # the /subscribe answer, then the first brief refused with 403
+    assert (report.sent, report.deactivated, report.failed) == (3, 1, 2)
+    assert len(botapi.sent(BERG)) == 4
+    assert sorted(d.status for d in deliveries(app)) == ["failed"] * 3 + ["sent"] * 3

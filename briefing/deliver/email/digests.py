@@ -29,14 +29,15 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import AsyncExitStack
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta, timezone
 from email.message import EmailMessage
 from email.utils import make_msgid
 from typing import Protocol
 
-from sqlalchemy import select
+from sqlalchemy import func, select, update
 from telegram.error import TelegramError
 from sqlalchemy.exc import IntegrityError
 
@@ -56,6 +57,7 @@ from briefing.deliver.telegram.flood import delivery_error
 from briefing.errors import Action, BriefingError, RateLimited, classify
 from briefing.service.digest import (
     FIRST_DIGEST_HOURS,
+    CandidatePool,
     DigestContent,
     compose,
     latest_slot,
@@ -63,7 +65,7 @@ from briefing.service.digest import (
     zone,
 )
 from briefing.store import Store
-from briefing.store.schema import Digest, Subscriber
+from briefing.store.schema import Digest, Subscriber, Subscription
 
 log = logging.getLogger(__name__)
 
@@ -130,11 +132,47 @@ def _insert(store: Store, row: Digest) -> bool:
         return False
 
 
+def _chunks(ids: list[int], size: int = 500) -> Iterator[list[int]]:
+    for i in range(0, len(ids), size):  # within every backend's limit of bound parameters
+        yield ids[i:i + size]
+
+
+def _period_ends(store: Store, subscriber_ids: list[int]) -> dict[tuple[int, str], datetime]:
+    """Where each of these subscribers' last digest on each channel stopped (any status)."""
+    out: dict[tuple[int, str], datetime] = {}
+    with store.session() as s:
+        for ids in _chunks(subscriber_ids):
+            q = (select(Digest.subscriber_id, Digest.channel, func.max(Digest.period_end))
+                 .where(Digest.subscriber_id.in_(ids)).group_by(Digest.subscriber_id, Digest.channel))
+            out.update(((sid, channel), end) for sid, channel, end in s.execute(q) if end is not None)
+    return out
+
+
+def _subscriptions_of(store: Store, subscriber_ids: list[int]) -> dict[int, list[Subscription]]:
+    """These subscribers' subscriptions, in :meth:`Store.subscriptions`' order."""
+    out: dict[int, list[Subscription]] = {}
+    with store.session() as s:
+        for ids in _chunks(subscriber_ids):
+            q = (select(Subscription).where(Subscription.subscriber_id.in_(ids))
+                 .order_by(Subscription.subscriber_id, Subscription.kind, Subscription.value))
+            for row in s.scalars(q):
+                out.setdefault(row.subscriber_id, []).append(row)
+    return out
+
+
 def record_due(store: Store, config: Config, now: datetime, *, telegram_on: bool,
-               report: DigestReport) -> None:
-    """Record every digest whose time has come and that is not recorded yet (step 1)."""
+               report: DigestReport, composed: dict[int, DigestContent] | None = None,
+               pool: CandidatePool | None = None) -> None:
+    """Record every digest whose time has come and that is not recorded yet (step 1).
+
+    The due digests' subscriptions and previous periods are read together (a few queries per
+    run), and the briefs once per distinct period (``pool``), not once per subscriber (issue 13).
+    What was composed for each recorded row goes into ``composed`` (by digest id), so sending it
+    does not compose it again.
+    """
     catch_up = timedelta(hours=config.email.catch_up_hours)
     recorded = _recorded(store, now)
+    due: list[tuple[Subscriber, str, date]] = []
     for sub in store.active_subscribers():
         if not sub.digest_time:
             continue
@@ -147,28 +185,40 @@ def record_due(store: Store, config: Config, now: datetime, *, telegram_on: bool
             report.errors.append(f"subscriber {sub.id}: {exc}")
             continue
         for channel in channels:
-            day = slot.digest_date.isoformat()
-            if (sub.id, day, channel) in recorded:
+            if (sub.id, slot.digest_date.isoformat(), channel) in recorded:
                 continue
             if slot.missed(catch_up):
                 report.missed += 1
                 continue
-            _record_one(store, config, sub, channel, slot.digest_date, now, report)
+            due.append((sub, channel, slot.digest_date))
+    if not due:
+        return
+    ids = sorted({sub.id for sub, _, _ in due})
+    subscriptions, ends = _subscriptions_of(store, ids), _period_ends(store, ids)
+    pool = pool or CandidatePool(store)
+    for sub, channel, day in due:
+        start = ends.get((sub.id, channel)) or now - timedelta(hours=FIRST_DIGEST_HOURS)
+        content = compose(store, digest_date=day, period_start=start, period_end=now,
+                          subs=subscriptions.get(sub.id, []), now=now, max_items=config.email.max_briefs,
+                          subscriber_name=sub.display_name, pool=pool)
+        digest_id = _record_one(store, config, sub, channel, content, now, report)
+        if digest_id is not None and composed is not None:
+            composed[digest_id] = content
 
 
-def _record_one(store: Store, config: Config, sub: Subscriber, channel: str, day: date,
-                now: datetime, report: DigestReport) -> None:
-    start = previous_period_end(store, sub.id, channel) or now - timedelta(hours=FIRST_DIGEST_HOURS)
-    content = compose(store, digest_date=day, period_start=start, period_end=now,
-                      subs=store.subscriptions(sub.id), now=now, max_items=config.email.max_briefs)
+def _record_one(store: Store, config: Config, sub: Subscriber, channel: str, content: DigestContent,
+                now: datetime, report: DigestReport) -> int | None:
     empty = content.is_empty and not config.email.send_empty_digest
     msgid = make_msgid(idstring=f"d{sub.id}", domain=msgid_domain(config.email.from_address))
     row = Digest(subscriber_id=sub.id, digest_date=content.digest_date.isoformat(), channel=channel,
                  status="empty" if empty else "pending", brief_ids=content.brief_ids,
-                 period_start=start, period_end=now, message_id=msgid if channel == "email" else None)
-    if _insert(store, row):
-        report.recorded += 1
-        report.empty += empty
+                 period_start=content.period_start, period_end=now,
+                 message_id=msgid if channel == "email" else None)
+    if not _insert(store, row):
+        return None
+    report.recorded += 1
+    report.empty += empty
+    return row.id
 
 
 # -- claiming and recording outcomes --------------------------------------------
@@ -179,16 +229,34 @@ def claim_next(store: Store, channels: tuple[str, ...], now: datetime, stale_aft
 
     One at a time, so a crash strands at most the one digest in flight (until it goes stale).
     """
+    claimed = claim_next_for(store, channels, now, stale_after)
+    return None if claimed is None else claimed[0]
+
+
+def claim_next_for(store: Store, channels: tuple[str, ...], now: datetime, stale_after: timedelta, *,
+                   digest_id: int | None = None,
+                   below: int | None = None) -> tuple[Digest, Subscriber | None] | None:
+    """:func:`claim_next` and, in the same transaction, the digest's subscriber as they are now.
+
+    ``digest_id`` claims that digest only if it is due (a primary-key lookup: the run claims what
+    it just recorded without sorting every pending digest each time, issue 13); ``below`` only
+    looks at digests recorded before that id.
+    """
     with store.session() as s:
         due = (Digest.status == "pending") & (Digest.next_attempt_at.is_(None) | (Digest.next_attempt_at <= now))
         stale = (Digest.status == "sending") & (Digest.next_attempt_at <= now - stale_after)
-        q = (select(Digest).where(Digest.channel.in_(channels), due | stale)
-             .order_by(Digest.id).limit(1).with_for_update(skip_locked=True))
+        q = select(Digest).where(Digest.channel.in_(channels), due | stale)
+        if digest_id is not None:
+            q = q.where(Digest.id == digest_id)
+        if below is not None:
+            q = q.where(Digest.id < below)
+        q = q.order_by(Digest.id).limit(1).with_for_update(skip_locked=True)
         row = s.scalar(q)
-        if row is not None:
-            row.status, row.next_attempt_at = "sending", now
-            row.attempts += 1
-        return row
+        if row is None:
+            return None
+        row.status, row.next_attempt_at = "sending", now
+        row.attempts += 1
+        return row, s.get(Subscriber, row.subscriber_id)
 
 
 def _update(store: Store, digest_id: int, **values: object) -> None:
@@ -197,6 +265,14 @@ def _update(store: Store, digest_id: int, **values: object) -> None:
         if row is not None:
             for key, value in values.items():
                 setattr(row, key, value)
+
+
+def _mark_sent(store: Store, row: Digest, now: datetime) -> None:
+    """The digest is sent, and the subscriber's last digest time moves on: one transaction."""
+    with store.session() as s:
+        s.execute(update(Digest).where(Digest.id == row.id).values(status="sent", sent_at=now, last_error=None))
+        s.execute(update(Subscriber).where(Subscriber.id == row.subscriber_id)
+                  .values(last_digest_at=row.period_end))
 
 
 def backoff(config: Config, attempts: int) -> timedelta:
@@ -240,16 +316,25 @@ class DigestJob:
     smtp: MessageSender | None = None
     signer: UnsubscribeSigner | None = None
     send_html: SendHtml | None = None
+    # What this run composed when it recorded each digest (by digest id): sent without composing
+    # it again. Digests recorded by an earlier run (retries) are composed from their brief ids.
+    composed: dict[int, DigestContent] = field(default_factory=dict)
+    pool: CandidatePool | None = None
 
     def content_of(self, row: Digest, sub: Subscriber, now: datetime) -> DigestContent:
+        content = self.composed.pop(row.id, None)
+        if content is not None and content.brief_ids == list(row.brief_ids or []):
+            # As a retry composes it: from the recorded ids alone, which cannot know what was left
+            # out beyond email.max_briefs, so every send of one digest reads the same.
+            return replace(content, omitted=0, subscriber_name=sub.display_name)
         return compose(self.store, digest_date=date.fromisoformat(row.digest_date),
                        period_start=row.period_start or now, period_end=row.period_end or now,
                        subs=self.store.subscriptions(sub.id), now=row.period_end or now,
                        max_items=self.config.email.max_briefs, brief_ids=row.brief_ids,
-                       subscriber_name=sub.display_name)
+                       subscriber_name=sub.display_name, pool=self.pool)
 
-    async def send(self, row: Digest, now: datetime) -> None:
-        sub = self.store.get_subscriber(row.subscriber_id)
+    async def send(self, row: Digest, now: datetime, sub: Subscriber | None = None) -> None:
+        sub = sub if sub is not None else self.store.get_subscriber(row.subscriber_id)
         if sub is None or not sub.active:
             raise NotSubscribed("subscriber is gone or inactive")
         if row.channel == "email":
@@ -301,9 +386,12 @@ def render_for(config: Config, signer: UnsubscribeSigner, sub: Subscriber, conte
                          tz=zone(sub.timezone))
 
 
-async def _send_claimed(job: DigestJob, row: Digest, now: datetime, report: DigestReport) -> None:
+async def _send_claimed(job: DigestJob, row: Digest, sub: Subscriber | None, now: datetime,
+                        report: DigestReport) -> None:
     try:
-        await job.send(row, now)
+        if sub is None or not sub.active:
+            raise NotSubscribed("subscriber is gone or inactive")
+        await job.send(row, now, sub)
     except NotSubscribed as exc:
         _update(job.store, row.id, status="failed", last_error=str(exc))
         report.failed += 1
@@ -313,23 +401,39 @@ async def _send_claimed(job: DigestJob, row: Digest, now: datetime, report: Dige
             log.exception("digest %s failed unexpectedly", row.id)
         _on_error(job.store, job.config, row, exc, now, report)
         return
-    _update(job.store, row.id, status="sent", sent_at=now, last_error=None)
-    job.store.update_subscriber(row.subscriber_id, last_digest_at=row.period_end)
+    _mark_sent(job.store, row, now)
     report.sent += 1
+
+
+def _claims(job: DigestJob, channels: tuple[str, ...], now: datetime,
+            stale: timedelta) -> Iterator[tuple[Digest, Subscriber | None]]:
+    """Oldest first: due digests of earlier runs, then the ones this run recorded, each claimed
+    by its id, then whatever else became due (a retry due meanwhile, a stale claim)."""
+    recorded = sorted(job.composed)
+    first = recorded[0] if recorded else None
+    while (claimed := claim_next_for(job.store, channels, now, stale, below=first)) is not None:
+        yield claimed
+    for digest_id in recorded:
+        if (claimed := claim_next_for(job.store, channels, now, stale, digest_id=digest_id)) is not None:
+            yield claimed
+    while (claimed := claim_next_for(job.store, channels, now, stale)) is not None:
+        yield claimed
 
 
 async def run_digests(job: DigestJob, now: datetime | None = None) -> DigestReport:
     """Record what is due, then send what is claimable. Safe to call as often as you like."""
     now = now or datetime.now(timezone.utc)
     report = DigestReport()
+    job.pool = job.pool or CandidatePool(job.store)
     # Composing every due digest is database and CPU work: off the event loop the bot shares.
     await asyncio.to_thread(record_due, job.store, job.config, now, telegram_on=job.send_html is not None,
-                            report=report)
+                            report=report, composed=job.composed, pool=job.pool)
     channels = tuple(c for c, on in (("email", job.smtp is not None), ("telegram", job.send_html is not None)) if on)
     if channels:
         stale = timedelta(seconds=job.config.email.sending_stale_seconds)
-        while (row := claim_next(job.store, channels, now, stale)) is not None:
-            await _send_claimed(job, row, now, report)
+        for claimed in _claims(job, channels, now, stale):
+            await _send_claimed(job, *claimed, now, report)
+    job.composed.clear()
     if report.recorded or report.sent or report.failed or report.retrying:
         log.info("digests: %s recorded (%s empty), %s sent, %s retrying, %s failed, %s missed",
                  report.recorded, report.empty, report.sent, report.retrying, report.failed, report.missed)
@@ -346,13 +450,15 @@ async def send_due_digests(app: HasStoreAndConfig, now: datetime | None = None, 
     ``TelegramBot.send_html``).
     """
     cfg = app.config.email
-    if cfg.enabled:
-        smtp = smtp or SmtpSender(cfg)
-        signer = signer or UnsubscribeSigner.from_config(cfg)
-    else:
-        smtp = signer = None
-    job = DigestJob(app.store, app.config, smtp=smtp, signer=signer, send_html=send_html)
-    return await run_digests(job, now)
+    async with AsyncExitStack() as stack:
+        if cfg.enabled:
+            # One SMTP connection (TLS and login once) for the whole run (issue 13).
+            smtp = smtp or await stack.enter_async_context(SmtpSender(cfg))
+            signer = signer or UnsubscribeSigner.from_config(cfg)
+        else:
+            smtp = signer = None
+        job = DigestJob(app.store, app.config, smtp=smtp, signer=signer, send_html=send_html)
+        return await run_digests(job, now)
 
 
 # -- preview -----------------------------------------------------------------------

@@ -334,13 +334,15 @@ class TelegramBot:
 
     async def _dry_drain(self, limit: int) -> DrainReport:
         report = DrainReport()
-        for d in await asyncio.to_thread(pending_deliveries, self.app.store, CHANNEL, limit):
-            report.would_send += 1
-            if d.id not in self._dry_logged:
-                self._dry_logged.add(d.id)
-                brief = await asyncio.to_thread(self.app.store.get_brief, d.brief_id)
-                log.info("dry run: would send brief %s (%s) to chat %s", d.brief_id,
-                         brief.headline if brief else "?", d.chat_id)
+        pending = await asyncio.to_thread(pending_deliveries, self.app.store, CHANNEL, limit)
+        unlogged = [d for d in pending if d.id not in self._dry_logged]
+        briefs = await asyncio.to_thread(self.app.store.get_briefs, [d.brief_id for d in unlogged])
+        report.would_send = len(pending)
+        for d in unlogged:
+            self._dry_logged.add(d.id)
+            brief = briefs.get(d.brief_id)
+            log.info("dry run: would send brief %s (%s) to chat %s", d.brief_id,
+                     brief.headline if brief else "?", d.chat_id)
         return report
 
     # -- dispatch ------------------------------------------------------------

@@ -77,20 +77,40 @@ class DeliverySender:
         self.keyboard_for = keyboard_for
 
     async def drain(self, limit: int = 1000) -> DrainReport:
-        """Claim and send up to ``limit`` due deliveries; returns when none are due or on stop."""
+        """Claim and send up to ``limit`` due deliveries; returns when none are due or on stop.
+
+        Each brief is read and rendered once per drain, however many chats it goes to (issue 13):
+        the claimed batch's briefs and subscribers are read in one query each.
+        """
         report = DrainReport()
         started = time.monotonic()
+        rendered: dict[int, list[str] | None] = {}  # brief id -> its message parts (None: deleted)
+        keyboards: dict[int, Any] = {}  # brief id -> its buttons (issue 12), built once per drain too
         while report.claimed < limit and not self.stopping:
             batch = await asyncio.to_thread(self.store.claim_deliveries, CHANNEL,
                                             limit=min(BATCH, limit - report.claimed), now=self.clock())
             if not batch:
                 break
             report.claimed += len(batch)
-            await self._send_batch(batch, report)
+            await self._send_batch(batch, rendered, keyboards, report)
         report.seconds = time.monotonic() - started
         return report
 
-    async def _send_batch(self, batch: list[Delivery], report: DrainReport) -> None:
+    def _render_missing(self, batch: list[Delivery], rendered: dict[int, list[str] | None],
+                        keyboards: dict[int, Any]) -> dict[int, int | None]:
+        """Render the batch's briefs not rendered yet in this drain; the batch's chats (one query each)."""
+        new = {d.brief_id for d in batch} - rendered.keys()
+        briefs = self.store.get_briefs(list(new))
+        for brief_id in new:
+            brief = briefs.get(brief_id)
+            # The parts are a pure function of the stored brief: a retry splits them the same way.
+            rendered[brief_id] = None if brief is None else split_html(brief_html(brief))
+            keyboards[brief_id] = self.keyboard_for(brief_id) if self.keyboard_for and brief else None
+        return dict(self.store.active_chats([d.subscriber_id for d in batch]))
+
+    async def _send_batch(self, batch: list[Delivery], rendered: dict[int, list[str] | None],
+                          keyboards: dict[int, Any], report: DrainReport) -> None:
+        chats = await asyncio.to_thread(self._render_missing, batch, rendered, keyboards)
         # One chat's deliveries go in order; different chats go concurrently (the flood
         # limiter spaces them).
         by_subscriber: dict[int, list[Delivery]] = {}
@@ -107,26 +127,32 @@ class DeliverySender:
                         report.released += n
                         return
                     # Shielded: a cancelled drain still records the outcome of a send in flight.
-                    await asyncio.shield(self._deliver(delivery, report))
+                    await asyncio.shield(self._deliver(delivery, chats, rendered.get(delivery.brief_id),
+                                                       keyboards.get(delivery.brief_id), report))
 
         await asyncio.gather(*(run(g) for g in by_subscriber.values()))
 
-    async def _deliver(self, delivery: Delivery, report: DrainReport) -> None:
-        sub = await asyncio.to_thread(self.store.get_subscriber, delivery.subscriber_id)
-        brief = await asyncio.to_thread(self.store.get_brief, delivery.brief_id)
-        if sub is None or not sub.active or sub.telegram_chat_id is None or brief is None:
-            why = "brief no longer exists" if brief is None else "subscriber inactive or has no chat"
+    async def _deliver(self, delivery: Delivery, chats: dict[int, int | None], parts: list[str] | None,
+                       keyboard: Any, report: DrainReport) -> None:
+        """Send one delivery to the chat read with its batch. ``chats`` maps a subscriber deactivated
+        during this batch to None (its rows are failed already) and follows a moved group."""
+        sid = delivery.subscriber_id
+        if sid in chats and chats[sid] is None:  # deactivated by an earlier send of this batch
+            report.failed += 1
+            return
+        chat_id = chats.get(sid)
+        if chat_id is None or parts is None:
+            why = "brief no longer exists" if parts is None else "subscriber inactive or has no chat"
             await asyncio.to_thread(self.store.mark_delivery_failed, delivery.id, why)
             report.failed += 1
             return
-        parts = split_html(brief_html(brief))
-        # Buttons under a pushed brief (issue 12) go on its last part.
-        keyboard = await asyncio.to_thread(self.keyboard_for, delivery.brief_id) if self.keyboard_for else None
         try:
-            await self._send_parts(delivery, sub.telegram_chat_id, parts, self._send_html, keyboard)
+            # Buttons under a pushed brief (issue 12) go on its last part.
+            await self._send_parts(delivery, chat_id, parts, self._send_html, keyboard)
         except Exception as exc:  # noqa: BLE001 - every failure is classified and recorded
-            await self._on_error(delivery, sub.telegram_chat_id, parts, exc, report)
+            await self._on_error(delivery, chat_id, parts, exc, report, chats)
             return
+        # Recording "sent" also records the last part's message id: one transaction per message.
         await asyncio.to_thread(self.store.mark_delivery_sent, delivery.id, delivery.external_id)
         report.sent += 1
 
@@ -136,7 +162,8 @@ class DeliverySender:
 
         ``external_id`` holds the message ids of the parts Telegram accepted so far, so a retry
         after a failure in the middle (or a crash) sends only what is missing, never part 1 twice.
-        The parts are a pure function of the stored brief, so they split the same way every time.
+        Every part but the last is recorded here, at once; the last one is recorded by the caller
+        in the same transaction that marks the delivery sent (no other step comes between).
         """
         done = [x for x in (delivery.external_id or "").split(",") if x]
         for n in range(len(done), len(parts)):
@@ -145,10 +172,11 @@ class DeliverySender:
                          else send(chat_id, parts[n]))
             done += [str(i) for i in ids] or ["0"]  # a dry run returns no id: still one part done
             delivery.external_id = ",".join(done)
-            await asyncio.to_thread(self.store.record_delivery_parts, delivery.id, delivery.external_id)
+            if n < len(parts) - 1:
+                await asyncio.to_thread(self.store.record_delivery_parts, delivery.id, delivery.external_id)
 
     async def _on_error(self, delivery: Delivery, chat_id: int, parts: list[str], exc: Exception,
-                        report: DrainReport) -> None:
+                        report: DrainReport, chats: dict[int, int | None]) -> None:
         error = delivery_error(exc) if isinstance(exc, TelegramError) else exc
         action = classify(error)
         text = f"{type(error).__name__}: {error}"
@@ -157,6 +185,7 @@ class DeliverySender:
             # https://core.telegram.org/bots/faq: a blocked bot gets 403 for that chat for good.
             log.info("deactivating subscriber %s: %s", delivery.subscriber_id, error)
             await asyncio.to_thread(self.store.deactivate_subscriber, delivery.subscriber_id, str(error))
+            chats[delivery.subscriber_id] = None
             report.deactivated += 1
             return
         if action is Action.RESEND_PLAIN:
@@ -171,10 +200,12 @@ class DeliverySender:
             return
         if isinstance(error, ChatMoved):
             if await self._follow_move(delivery, error):  # send again at once, to the new id
+                chats[delivery.subscriber_id] = error.new_chat_id
                 await asyncio.to_thread(self.store.mark_delivery_retry, delivery.id, text, self.clock())
                 report.retry_later += 1
             else:  # the new chat is subscribed on its own: this one is gone
                 await asyncio.to_thread(self.store.deactivate_subscriber, delivery.subscriber_id, str(error))
+                chats[delivery.subscriber_id] = None
                 report.deactivated += 1
             return
         if action is Action.RETRY_LATER and self.still_news(delivery):
