@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import yaml
 
 # Never call the Hugging Face hub from tests (DEVELOPERS.md).
 os.environ["HF_HUB_OFFLINE"] = "1"
@@ -145,3 +146,17 @@ def http_server() -> Iterator["LocalHTTPServer"]:
     server = LocalHTTPServer().start()
     yield server
     server.stop()
+
+
+@pytest.fixture
+def demo_config(tmp_path: Path) -> Path:
+    """The shipped config with the seeds at their absolute path and data in tmp_path."""
+    data = yaml.safe_load((REPO / "config.yaml").read_text())
+    for src in data["sources"]:
+        src["path"] = str(REPO / src["path"])
+    data["data_dir"] = str(tmp_path / "data")
+    # No gist model here (tests never depend on one): the shipped gist setting falls back cleanly.
+    data.setdefault("summariser", {})["models_dir"] = str(tmp_path / "models")
+    path = tmp_path / "config.yaml"
+    path.write_text(yaml.safe_dump(data))
+    return path

@@ -10,21 +10,7 @@ import pytest
 import yaml
 
 from briefing.cli import main
-from tests.conftest import REPO, SEEDS
-
-
-@pytest.fixture
-def demo_config(tmp_path: Path) -> Path:
-    """The shipped config with the seeds at their absolute path and data in tmp_path."""
-    data = yaml.safe_load((REPO / "config.yaml").read_text())
-    for src in data["sources"]:
-        src["path"] = str(REPO / src["path"])
-    data["data_dir"] = str(tmp_path / "data")
-    # No gist model here (tests never depend on one): the shipped gist setting falls back cleanly.
-    data.setdefault("summariser", {})["models_dir"] = str(tmp_path / "models")
-    path = tmp_path / "config.yaml"
-    path.write_text(yaml.safe_dump(data))
-    return path
+from tests.conftest import SEEDS
 
 
 def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:

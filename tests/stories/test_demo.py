@@ -10,8 +10,8 @@ from pathlib import Path
 from tests.conftest import REPO
 
 
-def test_demo_shows_a_multi_outlet_story_with_attributed_positions(tmp_path: Path) -> None:
-    out = subprocess.run([sys.executable, "-m", "briefing", "demo", "--data-dir", str(tmp_path / "data")],
+def test_demo_shows_a_multi_outlet_story_with_attributed_positions(demo_config: Path) -> None:
+    out = subprocess.run([sys.executable, "-m", "briefing", "--config", str(demo_config), "demo"],
                          capture_output=True, text=True, timeout=600, cwd=REPO,
                          env={**os.environ, "PYTHONPATH": str(REPO)})
     assert out.returncode == 0, out.stderr
