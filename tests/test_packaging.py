@@ -23,8 +23,10 @@ def _norm(name: str) -> str:
 
 
 def _declared() -> set[str]:
+    """Runtime dependencies and the optional runtime extras (e.g. ``gist``), not the test tools."""
     project = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
-    return {_norm(re.split(r"[\s\[<>=!~;]", dep, maxsplit=1)[0]) for dep in project["dependencies"]}
+    extras = [dep for name, deps in project.get("optional-dependencies", {}).items() if name != "test" for dep in deps]
+    return {_norm(re.split(r"[\s\[<>=!~;]", dep, maxsplit=1)[0]) for dep in [*project["dependencies"], *extras]}
 
 
 def _imported_top_level() -> set[str]:
