@@ -138,7 +138,7 @@ class SummariserConfig(_Section):
     openai_model: str = ""
     openai_api_key_env: str = "BRIEFING_OPENAI_API_KEY"  # the variable's name; the key never sits in a file
     openai_concurrency: int = Field(default=8, gt=0)
-    openai_timeout_seconds: float = Field(default=60.0, gt=0)
+    openai_timeout_seconds: float = Field(default=30.0, gt=0)
     openai_max_retries: int = Field(default=3, ge=0)
     openai_backoff_seconds: float = Field(default=1.0, ge=0)
 

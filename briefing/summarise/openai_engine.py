@@ -13,7 +13,8 @@ behind it differs, through :class:`ChatServer`, which plays the part of ``LlamaM
   each has ``openai_timeout_seconds``; connection errors, time-outs, 429 and 5xx are retried
   ``openai_max_retries`` times with exponential back-off, honouring ``Retry-After``; any other
   4xx raises :class:`~briefing.errors.SummariserRejected` at once (a wrong model name or key
-  will not fix itself).
+  will not fix itself). No retry starts that could end after half of ``summariser.timeout_seconds``
+  (a brief asks at most twice), so the worker's time limit per article is not spent on retries.
 
 When the server stays unreachable the brief is the extractive one, flagged "no gist: ..."
 (:class:`~briefing.summarise.gist_engine.GistEngine`), and the server is left alone for
@@ -67,6 +68,8 @@ class ChatServer:
         self.path = f"{cfg.openai_model}@{self.base_url}"
         self.max_retries = cfg.openai_max_retries
         self.backoff = cfg.openai_backoff_seconds
+        self.timeout = cfg.openai_timeout_seconds
+        self.budget = cfg.timeout_seconds / 2  # per call; a brief makes at most two (gist, one retry)
         self.lock = threading.BoundedSemaphore(cfg.openai_concurrency)  # Abstractor holds it per call
         key = os.environ.get(cfg.openai_api_key_env, "") if cfg.openai_api_key_env else ""
         headers = {"Authorization": f"Bearer {key}"} if key else {}
@@ -107,12 +110,13 @@ class ChatServer:
             raise SummariserUnavailable(f"{self.base_url} was unreachable moments ago; not asked again yet")
         url = self.base_url + path
         problem = ""
+        began = time.monotonic()
         for attempt in range(self.max_retries + 1):
             wait = min(self.backoff * 2 ** attempt, MAX_BACKOFF_SECONDS)
             try:
                 resp = self.client.post(url, json=body)
             except httpx.TimeoutException:
-                problem = f"no answer within {self.client.timeout.read}s"
+                problem = f"no answer within {self.timeout:g}s"
             except httpx.TransportError as exc:
                 problem = f"unreachable ({exc})"
             else:
@@ -124,11 +128,15 @@ class ChatServer:
                 retry_after = resp.headers.get("retry-after", "")
                 if retry_after.isdigit():  # seconds; an HTTP date falls back to the back-off
                     wait = min(float(retry_after), MAX_BACKOFF_SECONDS)
-            if attempt < self.max_retries:
-                log.info("%s: %s; retrying in %.1fs", url, problem, wait)
-                time.sleep(wait)
+            if attempt == self.max_retries:
+                break
+            if time.monotonic() - began + wait + self.timeout > self.budget:
+                problem += f" (no time left for a retry within {self.budget:g}s)"
+                break
+            log.info("%s: %s; retrying in %.1fs", url, problem, wait)
+            time.sleep(wait)
         self._down_until = time.monotonic() + DOWN_SECONDS
-        raise SummariserUnavailable(f"{url}: {problem} (after {self.max_retries + 1} attempts)")
+        raise SummariserUnavailable(f"{url}: {problem} (after {attempt + 1} attempts)")
 
     def reachable(self) -> str:
         """"" when ``GET /models`` answers, else why not (one attempt, for the start-up log)."""

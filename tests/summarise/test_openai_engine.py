@@ -132,6 +132,16 @@ def test_a_server_that_does_not_answer_in_time_leaves_the_brief_extractive(
     assert any("no answer within 0.3s" in f for f in brief.flags)
 
 
+def test_retries_stop_within_the_workers_time_limit_per_article(server: LocalHTTPServer, seed_doc: Document) -> None:
+    engine = engine_for(server, lambda req: Response("overloaded", 503), openai_max_retries=50,
+                        openai_timeout_seconds=0.2, timeout_seconds=1.0)
+    start = time.monotonic()
+    brief = engine.summarise(seed_doc)
+    assert time.monotonic() - start < 1.0  # summariser.timeout_seconds: the worker would fail the article
+    assert 1 < len(chats(server)) < 10 and brief.summary
+    assert any("no time left for a retry" in f for f in brief.flags)
+
+
 def test_concurrent_requests_never_exceed_the_limit(server: LocalHTTPServer, seed_doc: Document) -> None:
     lock = threading.Lock()
     now, peak = [0], [0]
