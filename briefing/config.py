@@ -93,7 +93,7 @@ class IngestConfig(_Section):
 
 
 class SummariserConfig(_Section):
-    engine: Literal["extractive", "transformers", "hybrid"] = "extractive"
+    engine: Literal["extractive", "transformers", "hybrid", "openai"] = "extractive"
     model: str = "embedded:smollm2-135m-instruct"
     gguf_file: str | None = None
     fallback: Literal["extractive", "none"] = "extractive"
@@ -133,6 +133,14 @@ class SummariserConfig(_Section):
     # /summary: the extractive brief at once, then the same message edited when the gist
     # arrives within this many seconds; after that it stays extractive (logged).
     gist_timeout_seconds: float = Field(default=30.0, gt=0)
+    # engine: openai: the gist from an OpenAI-compatible server (vLLM, llama-server, Ollama, TGI).
+    openai_base_url: str = "http://127.0.0.1:8000/v1"
+    openai_model: str = ""
+    openai_api_key_env: str = "BRIEFING_OPENAI_API_KEY"  # the variable's name; the key never sits in a file
+    openai_concurrency: int = Field(default=8, gt=0)
+    openai_timeout_seconds: float = Field(default=30.0, gt=0)
+    openai_max_retries: int = Field(default=3, ge=0)
+    openai_backoff_seconds: float = Field(default=1.0, ge=0)
 
 
 class TelegramConfig(_Section):

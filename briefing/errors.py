@@ -84,6 +84,20 @@ class ModelUnavailableError(SummariseError):
     """The configured model cannot be found or loaded."""
 
 
+class SummariserRejected(SummariseError):
+    """The summariser server refused a request with a 4xx that retrying will not fix (bad model
+    name, bad key, a prompt over its context): this brief stays extractive, flagged."""
+
+    def __init__(self, message: str, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+class SummariserUnavailable(SummariseError, ConnectionError):
+    """The summariser server did not answer (refused, timed out, 429 or 5xx) after its retries:
+    the brief stays extractive, flagged; later briefs may get a gist again."""
+
+
 class DeliveryError(BriefingError, OSError):
     """A message could not be delivered. Subclasses say what to do about it."""
 
@@ -130,6 +144,8 @@ def classify(exc: BaseException) -> Action:
         return Action.RETRY_LATER
     if isinstance(exc, FetchError):
         return Action.RETRY_LATER if exc.retryable else Action.SKIP_AND_RECORD
+    if isinstance(exc, SummariserUnavailable):
+        return Action.RETRY_LATER
     if isinstance(exc, (ParseError, SummariseError)):
         return Action.SKIP_AND_RECORD
     if isinstance(exc, (TimeoutError, ConnectionError)):

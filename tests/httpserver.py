@@ -22,6 +22,7 @@ class Response:
 class Request:
     path: str
     headers: dict[str, str]
+    body: bytes = b""  # a POST's body
 
 
 Handler = Callable[[Request], Response]
@@ -41,8 +42,13 @@ class LocalHTTPServer:
             def log_message(self, *args: Any) -> None:
                 pass
 
+            def do_POST(self) -> None:  # noqa: N802
+                self.do_GET()
+
             def do_GET(self) -> None:  # noqa: N802
-                req = Request(self.path, {k.lower(): v for k, v in self.headers.items()})
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length) if length else b""
+                req = Request(self.path, {k.lower(): v for k, v in self.headers.items()}, body)
                 outer.requests.append(req)
                 route = outer.routes.get(self.path.split("?")[0])
                 resp = Response(b"not found", 404) if route is None else (

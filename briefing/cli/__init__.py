@@ -44,7 +44,7 @@ def common_options(p: argparse.ArgumentParser) -> None:
 
 def engine_options(p: argparse.ArgumentParser, extra: Sequence[str] = ()) -> None:
     p.add_argument("--engine", dest="opt_summariser.engine",
-                   choices=["extractive", "transformers", "hybrid", *extra], help="overrides summariser.engine")
+                   choices=["extractive", "transformers", "hybrid", "openai", *extra], help="overrides summariser.engine")
     p.add_argument("--model", dest="opt_summariser.model",
                    help="overrides summariser.model (hub id, local directory or GGUF file)")
 

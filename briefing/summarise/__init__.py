@@ -12,7 +12,14 @@ log = logging.getLogger(__name__)
 
 
 def build_engine(cfg: SummariserConfig) -> Engine:
-    """The configured engine, with the model-written gist when ``summariser.gist`` is on."""
+    """The configured engine, with the model-written gist when ``summariser.gist`` is on.
+
+    The ``openai`` engine's gist comes from its server, never from ``summariser.gist_model``.
+    """
+    if cfg.engine == "openai":
+        from briefing.summarise.openai_engine import build_openai_engine
+
+        return build_openai_engine(cfg)
     engine = _build_engine(cfg)
     if cfg.gist:
         from briefing.summarise.gist_engine import with_gist
