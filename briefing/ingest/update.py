@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import re
 import threading
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
 from datetime import datetime, timedelta
@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 
 from briefing.config import Config, SourceConfig
 from briefing.errors import Action, BriefingError, EmptyContentError, FetchError, ParseError, classify
-from briefing.ingest.dedup import canonical_url, fingerprint, similarity
+from briefing.ingest.dedup import canonical_url, fingerprint
 from briefing.ingest.extract import ARTICLE_SUFFIXES, charset_of, decode, fragment_text
 from briefing.ingest.discover import discover_feed
 from briefing.ingest.feeds import FeedEntry
@@ -348,15 +348,6 @@ class Ingester:
         """Originals of the last NEAR_DUP_WINDOW by LSH band (briefing/ingest/lsh.py)."""
         return NearDuplicateIndex(self.store.fingerprints_after, NEAR_DUP_WINDOW)
 
-    def near_duplicate_of(self, fp: list[int], candidates: Iterable[tuple[int, list[int]]] | None = None) -> int | None:
-        """The original ``fp`` nearly duplicates: through the LSH index, or among ``candidates``."""
-        threshold = self.config.ingest.near_duplicate_threshold
-        if candidates is None:
-            return self.near_duplicates.best_match(fp, threshold, utcnow())
-        pool = candidates
-        best_id, best = None, 0.0
-        for article_id, other in pool:
-            score = similarity(fp, other)
-            if score > best:
-                best_id, best = article_id, score
-        return best_id if best >= threshold else None
+    def near_duplicate_of(self, fp: list[int]) -> int | None:
+        """The original ``fp`` nearly duplicates, found through the LSH index."""
+        return self.near_duplicates.best_match(fp, self.config.ingest.near_duplicate_threshold, utcnow())
