@@ -98,7 +98,9 @@ def before_queue(app: App, brief_id: int) -> int:
     assert brief is not None
     subscriptions = app.store.all_subscriptions()
     matched = [sid for sid, subs in subscriptions.items() if any(matches(brief, sub) for sub in subs)]
-    chats = app.store.chat_subscriber_ids(matched)
+    with app.store.session() as s:  # the old Store.chat_subscriber_ids
+        chats = set(s.scalars(select(Subscriber.id).where(Subscriber.id.in_(matched),
+                                                          Subscriber.telegram_chat_id.is_not(None))))
     return app.store.queue_deliveries(brief_id, [(sid, "telegram") for sid in sorted(chats)])
 
 

@@ -439,14 +439,11 @@ class Store:
                 Subscription.kind, Subscription.value)
             return list(s.scalars(q))
 
-    def all_subscriptions(self, created_before: datetime | None = None) -> dict[int, list[Subscription]]:
-        """Subscriptions of active subscribers, by subscriber id (only those made before
-        ``created_before``, if given)."""
+    def all_subscriptions(self) -> dict[int, list[Subscription]]:
+        """Subscriptions of active subscribers, by subscriber id."""
         with self.session() as s:
             q = (select(Subscription).join(Subscriber, Subscriber.id == Subscription.subscriber_id)
                  .where(Subscriber.active.is_(True)))
-            if created_before is not None:
-                q = q.where(Subscription.created_at <= created_before)
             out: dict[int, list[Subscription]] = {}
             for sub in s.scalars(q):
                 out.setdefault(sub.subscriber_id, []).append(sub)
@@ -516,15 +513,6 @@ class Store:
                 .on_conflict_do_nothing(index_elements=["subscriber_id", "brief_id", "channel"])
                 .returning(Delivery.id))  # rowcount of INSERT ... SELECT is not reported on every driver
         return len(s.execute(stmt).all())
-
-    def chat_subscriber_ids(self, subscriber_ids: Sequence[int]) -> set[int]:
-        """Those of the given subscribers that have a Telegram chat."""
-        if not subscriber_ids:
-            return set()
-        with self.session() as s:
-            q = select(Subscriber.id).where(Subscriber.id.in_(list(subscriber_ids)),
-                                            Subscriber.telegram_chat_id.is_not(None))
-            return set(s.scalars(q))
 
     def active_chats(self, subscriber_ids: Sequence[int]) -> dict[int, int]:
         """Telegram chat id of each of these subscribers that is active and has a chat, in one query."""
