@@ -5,7 +5,7 @@
 
 For each configured rate it queues one new brief for every subscriber, drains the deliveries
 with the real bot (python-telegram-bot, flood limiter, SQLite store) against
-``tests/telegram/botapi_server.py`` running in its own process, and prints the achieved rate
+``tests/support/botapi.py`` running in its own process, and prints the achieved rate
 against the limit, as the server saw it. At 30 msg/s, 10,000 messages take about 5.5 minutes;
 ``--subscribers`` makes the run shorter.
 """
@@ -31,7 +31,7 @@ from briefing.deliver.telegram import TelegramBot  # noqa: E402
 from briefing.models import Actor, ArticleDraft, Brief  # noqa: E402
 from briefing.service.app import App  # noqa: E402
 from briefing.store.schema import Subscriber, Subscription  # noqa: E402
-from tests.telegram.botapi_server import TOKEN  # noqa: E402
+from tests.support.botapi import TOKEN  # noqa: E402
 
 
 def add_subscribers(app: App, n: int) -> None:
@@ -108,7 +108,7 @@ async def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     rates = args.rate or [30.0]
     logging.basicConfig(level=logging.WARNING)
-    server = subprocess.Popen([sys.executable, "-m", "tests.telegram.botapi_server"], cwd=REPO,
+    server = subprocess.Popen([sys.executable, "-m", "tests.support.botapi"], cwd=REPO,
                               stdout=subprocess.PIPE, text=True)
     try:
         assert server.stdout is not None

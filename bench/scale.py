@@ -60,7 +60,7 @@ from briefing.store.schema import (  # noqa: E402
     Article, BriefRow, Delivery, Digest, Source, Subscriber, Subscription, utcnow)
 from briefing.store.store import _brief  # noqa: E402
 from tests.builders import Item, article_text, rss  # noqa: E402
-from tests.httpserver import LocalHTTPServer, Response  # noqa: E402
+from tests.support.http import LocalHTTPServer, Response  # noqa: E402
 
 WINDOW = timedelta(days=7)
 

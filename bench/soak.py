@@ -3,7 +3,7 @@
     nice -n 10 python bench/soak.py                         # 30 kills, 100 chats, 20 email addresses
     python bench/soak.py --kills 5 --chats 20 --emails 5    # a short run
 
-Peers, all local: the fake Bot API server (``tests/telegram/botapi_server.py``) in its own process,
+Peers, all local: the fake Bot API server (``tests/support/botapi.py``) in its own process,
 answering each ``sendMessage`` after ``--send-delay`` seconds; an aiosmtpd sink that takes
 ``--smtp-delay`` seconds per message; a feed server whose feed grows by ``--new-per-round`` stories
 each round. Set-up stores ``--stories`` articles, summarises half of them (so the email digests,
@@ -27,7 +27,6 @@ import asyncio
 import os
 import random
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -49,8 +48,8 @@ from sqlalchemy import func, select  # noqa: E402
 from briefing.store import Store  # noqa: E402
 from briefing.store.schema import Article, BriefRow, Delivery, Digest, Subscriber  # noqa: E402
 from tests.builders import Item, article_text, html_page, rss  # noqa: E402
-from tests.httpserver import LocalHTTPServer, Response  # noqa: E402
-from tests.telegram.botapi_server import TOKEN  # noqa: E402
+from tests.support.botapi import TOKEN  # noqa: E402
+from tests.support.http import LocalHTTPServer, Response, free_port  # noqa: E402
 
 TOPIC = "city"
 CHAT0 = 20_000_000
@@ -69,12 +68,6 @@ class Sink:
         for rcpt in envelope.rcpt_tos:
             self.received.append((rcpt.lower(), str(msg["Message-ID"])))
         return "250 OK"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class Feed:
@@ -194,7 +187,7 @@ def main() -> int:
     work.mkdir(parents=True, exist_ok=True)
     log = work / "service.log"
 
-    botapi = subprocess.Popen([sys.executable, "-m", "tests.telegram.botapi_server",
+    botapi = subprocess.Popen([sys.executable, "-m", "tests.support.botapi",
                                "--delay", f"sendMessage={args.send_delay}"],
                               cwd=REPO, stdout=subprocess.PIPE, text=True)
     assert botapi.stdout is not None

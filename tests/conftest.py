@@ -8,6 +8,7 @@ import socket
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 import yaml
@@ -16,12 +17,15 @@ import yaml
 os.environ["HF_HUB_OFFLINE"] = "1"
 os.environ["TRANSFORMERS_OFFLINE"] = "1"
 
-from briefing.config import Config, parse_config  # noqa: E402
+from briefing.config import Config  # noqa: E402
 from briefing.store import Store  # noqa: E402
+from tests.support.config import REPO, make_config  # noqa: E402
 
-REPO = Path(__file__).resolve().parent.parent
-SEEDS = REPO / "seeds"
-SEED_ARTICLE = SEEDS / "articles" / "000_5a90e4aeb8699e52.txt"
+if TYPE_CHECKING:
+    from briefing.summarise import Engine
+
+# The shared harnesses' fixtures (http_server, botapi, smtp_server), registered here only.
+pytest_plugins = ["tests.support.fixtures"]
 
 _real_connect = socket.socket.connect
 _real_connect_ex = socket.socket.connect_ex
@@ -121,31 +125,17 @@ def sqlite_store(tmp_path: Path) -> Iterator[Store]:
     s.close()
 
 
-def make_config(tmp_path: Path, **data: object) -> Config:
-    """A config rooted in ``tmp_path`` with fast limits for tests."""
-    base: dict[str, object] = {"data_dir": str(tmp_path / "data"),
-                               "ingest": {"per_host_delay_seconds": 0, "timeout_seconds": 5},
-                               "service": {"http_port": 0}}  # the web server on any free port
-    for key, value in data.items():
-        if isinstance(value, dict) and isinstance(base.get(key), dict):
-            base[key] = {**base[key], **value}  # type: ignore[dict-item]
-        else:
-            base[key] = value
-    return parse_config(base, origin="test-config", base_dir=tmp_path)
-
-
 @pytest.fixture
 def config(tmp_path: Path) -> Config:
     return make_config(tmp_path)
 
 
-@pytest.fixture
-def http_server() -> Iterator["LocalHTTPServer"]:
-    from tests.httpserver import LocalHTTPServer
+@pytest.fixture(scope="session")
+def engine() -> "Engine":
+    """The real extractive engine, loaded once per session (spaCy takes about a second)."""
+    from briefing.summarise import build_engine
 
-    server = LocalHTTPServer().start()
-    yield server
-    server.stop()
+    return build_engine(make_config(REPO).summariser)
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 from briefing.cli import main
-from tests.conftest import SEEDS
+from tests.support.config import SEEDS
 
 
 def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:

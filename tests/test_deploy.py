@@ -12,7 +12,7 @@ import pytest
 import yaml
 
 from briefing.config import EmailConfig, ServiceConfig, TelegramConfig, parse_config
-from tests.conftest import REPO
+from tests.support.config import REPO
 
 DEPLOY = REPO / "deploy"
 

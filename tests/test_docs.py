@@ -7,7 +7,7 @@ import re
 
 from briefing.cli import build_parser
 from briefing.config import config_keys
-from tests.conftest import REPO
+from tests.support.config import REPO
 
 README = (REPO / "README.md").read_text(encoding="utf-8")
 

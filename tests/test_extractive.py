@@ -11,7 +11,7 @@ from briefing.ingest.clean import clean_article
 from briefing.models import Brief
 from briefing.summarise import Document, build_engine
 from briefing.summarise.extractive import ExtractiveEngine
-from tests.conftest import SEED_ARTICLE
+from tests.support.config import SEED_ARTICLE
 
 
 @pytest.fixture(scope="module")

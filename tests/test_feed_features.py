@@ -18,8 +18,8 @@ from briefing.ingest.feeds import parse_feed
 from briefing.ingest.opml import parse_opml
 from briefing.store import Store
 from tests.builders import Item, article_text, html_page, rss
-from tests.conftest import make_config
-from tests.httpserver import LocalHTTPServer, Request, Response
+from tests.support.config import make_config
+from tests.support.http import LocalHTTPServer, Request, Response
 
 HTML = {"Content-Type": "text/html; charset=utf-8"}
 

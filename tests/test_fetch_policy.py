@@ -1,15 +1,12 @@
 """Issue 8 row 5: one fetch policy for every URL the service fetches on anyone's behalf.
 
-A canary listener on loopback counts the connections it gets: a refused URL must never reach it.
+A canary server on loopback counts the connections it gets: a refused URL must never reach it.
 Where a test needs a "public" host it lets exactly 127.0.0.1 stand in for one (``ip_allowed``),
 and puts the internal target on another loopback address (127.0.0.2), still refused.
 """
 
 from __future__ import annotations
 
-import ipaddress
-import socket
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,57 +14,29 @@ import pytest
 
 from briefing.errors import BlockedURLError
 from briefing.ingest import Fetcher, Ingester
-from briefing.ingest.fetch import is_public_ip
 from briefing.store import Store
 from tests.builders import Item, article_text, html_page, rss
-from tests.conftest import make_config
-from tests.httpserver import LocalHTTPServer, Response
+from tests.support.config import make_config
+from tests.support.http import LocalHTTPServer, Response, loopback_is_public
 
 
-class Canary:
-    """A TCP listener that only counts connections (an internal service we must not reach)."""
-
-    def __init__(self, host: str = "127.0.0.1") -> None:
-        self.sock = socket.create_server((host, 0))
-        self.sock.settimeout(0.2)
-        self.host, self.port = host, self.sock.getsockname()[1]
-        self.hits = 0
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._serve, daemon=True)
-        self._thread.start()
-
-    def _serve(self) -> None:
-        while not self._stop.is_set():
-            try:
-                conn, _ = self.sock.accept()
-            except (TimeoutError, OSError):
-                continue
-            self.hits += 1
-            conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
-            conn.close()
-
-    def close(self) -> None:
-        self._stop.set()
-        self._thread.join(2)
-        self.sock.close()
+def _canary(host: str) -> Iterator[LocalHTTPServer]:
+    """An internal service we must not reach: it counts every connection, answered or not."""
+    server = LocalHTTPServer(host).start()
+    for path in ("/", "/admin", "/secret"):
+        server.route(path, Response(b"ok"))
+    yield server
+    server.stop()
 
 
 @pytest.fixture
-def canary() -> Iterator[Canary]:
-    c = Canary()
-    yield c
-    c.close()
+def canary() -> Iterator[LocalHTTPServer]:
+    yield from _canary("127.0.0.1")
 
 
 @pytest.fixture
-def canary2() -> Iterator[Canary]:
-    c = Canary("127.0.0.2")
-    yield c
-    c.close()
-
-
-def only_127_0_0_1_is_public(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
-    return str(ip) == "127.0.0.1" or is_public_ip(ip)
+def canary2() -> Iterator[LocalHTTPServer]:
+    yield from _canary("127.0.0.2")
 
 
 @pytest.mark.parametrize("template", [
@@ -80,10 +49,10 @@ def only_127_0_0_1_is_public(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) 
     "http://public.example@127.0.0.1:{port}/",  # credentials hiding the real host
     "http://user:secret@127.0.0.1:{port}/",     # credentials
 ])
-def test_internal_and_disguised_addresses_are_refused(tmp_path: Path, canary: Canary, template: str) -> None:
+def test_internal_and_disguised_addresses_are_refused(tmp_path: Path, canary: LocalHTTPServer, template: str) -> None:
     with Fetcher(make_config(tmp_path).ingest) as fetcher, pytest.raises(BlockedURLError):
         fetcher.fetch(template.format(port=canary.port))
-    assert canary.hits == 0
+    assert canary.connections == 0
 
 
 @pytest.mark.parametrize("address", ["10.1.2.3", "192.168.0.10", "172.16.0.1", "169.254.169.254",
@@ -95,15 +64,15 @@ def test_names_resolving_to_private_or_link_local_addresses_are_refused(tmp_path
 
 
 def test_a_redirect_to_an_internal_address_is_refused(tmp_path: Path, http_server: LocalHTTPServer,
-                                                      canary2: Canary) -> None:
+                                                      canary2: LocalHTTPServer) -> None:
     http_server.route("/go", Response(b"", 302, headers={"Location": f"http://127.0.0.2:{canary2.port}/admin"}))
-    with Fetcher(make_config(tmp_path).ingest, ip_allowed=only_127_0_0_1_is_public) as fetcher:
+    with Fetcher(make_config(tmp_path).ingest, ip_allowed=loopback_is_public) as fetcher:
         with pytest.raises(BlockedURLError):
             fetcher.fetch(http_server.url("/go"))
-    assert canary2.hits == 0 and len(http_server.requests) == 1
+    assert canary2.connections == 0 and len(http_server.requests) == 1
 
 
-def _feed_with_internal_links(server: LocalHTTPServer, canary: Canary, metadata: bool = True) -> None:
+def _feed_with_internal_links(server: LocalHTTPServer, canary: LocalHTTPServer, metadata: bool = True) -> None:
     items = [Item("Metadata", "http://169.254.169.254/latest/meta-data/", "s")] if metadata else []
     items += [Item("Internal", f"http://127.0.0.2:{canary.port}/secret", "s"),
               Item("Good story", server.url("/story"), "s")]
@@ -113,18 +82,18 @@ def _feed_with_internal_links(server: LocalHTTPServer, canary: Canary, metadata:
 
 
 def test_item_links_of_a_configured_feed_get_the_same_policy(tmp_path: Path, http_server: LocalHTTPServer,
-                                                             canary2: Canary, sqlite_store: Store) -> None:
+                                                             canary2: LocalHTTPServer, sqlite_store: Store) -> None:
     _feed_with_internal_links(http_server, canary2)
     config = make_config(tmp_path, sources=[{"name": "wire", "kind": "feed", "url": http_server.url("/feed.xml")}])
-    fetcher = Fetcher(config.ingest, ip_allowed=only_127_0_0_1_is_public)
+    fetcher = Fetcher(config.ingest, ip_allowed=loopback_is_public)
     report = Ingester(config, sqlite_store, fetcher).poll(config.sources[0])
-    assert report.added == 1 and canary2.hits == 0
+    assert report.added == 1 and canary2.connections == 0
     assert [a.title for a in sqlite_store.pending_articles()] == ["Good story"]
     assert sum("non-public" in s for s in report.skipped) == 2
 
 
 def test_a_configured_source_on_loopback_needs_allow_private(tmp_path: Path, http_server: LocalHTTPServer,
-                                                             canary2: Canary, sqlite_store: Store) -> None:
+                                                             canary2: LocalHTTPServer, sqlite_store: Store) -> None:
     _feed_with_internal_links(http_server, canary2, metadata=False)  # (the guard forbids leaving loopback)
     source = {"name": "intranet", "kind": "feed", "url": http_server.url("/feed.xml")}
     closed = make_config(tmp_path, sources=[source])
@@ -132,4 +101,4 @@ def test_a_configured_source_on_loopback_needs_allow_private(tmp_path: Path, htt
     assert "non-public address" in (report.error or "") and http_server.requests == []
     opened = make_config(tmp_path, sources=[{**source, "allow_private": True}])
     report = Ingester(opened, sqlite_store, Fetcher(opened.ingest)).poll(opened.sources[0])
-    assert report.added >= 1 and canary2.hits == 1  # opted in: its item links may be internal too
+    assert report.added >= 1 and canary2.connections == 1  # opted in: its item links may be internal too

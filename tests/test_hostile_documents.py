@@ -18,9 +18,9 @@ from briefing.ingest import Fetcher, Ingester
 from briefing.ingest.sandbox import ParseSandbox
 from briefing.store import Store
 from tests.builders import Item, article_text, html_page, rss
-from tests.conftest import make_config
-from tests.httpserver import LocalHTTPServer, Response
-from tests.service.conftest import ServiceProcess, write_config
+from tests.support.config import make_config
+from tests.support.http import LocalHTTPServer, Response
+from tests.support.process import ServiceProcess, write_config
 
 BODY = "The harbour board met on Monday and approved the new quay plan after a long debate. " * 6
 
@@ -135,10 +135,7 @@ def test_sigterm_during_a_stuck_parse_keeps_the_shutdown_bound(tmp_path: Path, h
     })
     proc = ServiceProcess(config)
     proc.wait_for("briefing is running", timeout=60)
-    deadline = time.monotonic() + 20
-    while not http_server.requests:
-        assert proc.proc.poll() is None and time.monotonic() < deadline, proc.log
-        time.sleep(0.05)
+    proc.wait_until(lambda: http_server.requests, "the hostile feed's fetch", timeout=20)
     time.sleep(2.0)  # the parse is well under way
     rc, seconds = proc.terminate()
     assert rc == 0, proc.log

@@ -15,8 +15,8 @@ from briefing.ingest.feeds import parse_feed
 from briefing.store import Store
 from briefing.store.schema import utcnow
 from tests.builders import Item, article_text, atom, html_page, rss, rss1
-from tests.conftest import SEED_ARTICLE, make_config
-from tests.httpserver import LocalHTTPServer, Request, Response
+from tests.support.config import SEED_ARTICLE, make_config
+from tests.support.http import LocalHTTPServer, Request, Response
 
 
 def feed_config(tmp_path: Path, server: LocalHTTPServer, *names: str, **ingest: object) -> Config:

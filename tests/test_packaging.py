@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import REPO
+from tests.support.config import REPO
 
 
 def _norm(name: str) -> str:

@@ -1,86 +1,22 @@
-"""Email test fixtures: a real SMTP server (aiosmtpd) on 127.0.0.1, briefs at chosen times, configs."""
+"""Email test fixtures: the unsubscribe secret, configs, subscribers at chosen times.
+
+The SMTP server is ``smtp_server`` (tests/support/smtp.py); briefs come from ``add_brief``
+(tests/support/briefs.py)."""
 
 from __future__ import annotations
 
-import email
-import email.policy
-import socket
-from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
-from aiosmtpd.controller import Controller
 
 from briefing.config import Config
-from briefing.models import Actor, ArticleDraft, Brief
 from briefing.store import Store
-from briefing.store.schema import BriefRow, Subscriber
-from tests.conftest import make_config
+from briefing.store.schema import Subscriber
+from tests.support.config import make_config
 
 UNSUBSCRIBE_SECRET = "test-unsubscribe-key-0123456789"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@dataclass
-class Mailbox:
-    """An aiosmtpd handler: records every accepted message; ``script`` scripts RCPT replies.
-
-    ``script["a@x.org"] = ["451 4.3.0 try later"]`` answers the next RCPT for that address with
-    451, then accepts as usual.
-    """
-
-    messages: list[EmailMessage] = field(default_factory=list)
-    raw: list[bytes] = field(default_factory=list)  # the bytes as received, headers unparsed
-    envelopes: list[tuple[str, list[str]]] = field(default_factory=list)
-    script: dict[str, list[str]] = field(default_factory=dict)
-    data_replies: list[str] = field(default_factory=list)  # answers to the next DATA commands
-    rcpt_calls: int = 0
-
-    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # noqa: N802, ANN001
-        self.rcpt_calls += 1
-        queued = self.script.get(address)
-        if queued:
-            return queued.pop(0)
-        envelope.rcpt_tos.append(address)
-        return "250 OK"
-
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802, ANN001
-        if self.data_replies:
-            return self.data_replies.pop(0)
-        msg = email.message_from_bytes(envelope.content, policy=email.policy.default)
-        self.raw.append(envelope.content)
-        self.messages.append(msg)  # type: ignore[arg-type]
-        self.envelopes.append((envelope.mail_from, list(envelope.rcpt_tos)))
-        return "250 Message accepted for delivery"
-
-    def to(self, address: str) -> list[EmailMessage]:
-        return [m for m in self.messages if m["To"] == address]
-
-
-@dataclass
-class SmtpServer:
-    port: int
-    mailbox: Mailbox
-
-
-@pytest.fixture
-def smtp_server() -> Iterator[SmtpServer]:
-    mailbox = Mailbox()
-    port = free_port()
-    controller = Controller(mailbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
-        yield SmtpServer(port, mailbox)
-    finally:
-        controller.stop()
 
 
 @pytest.fixture(autouse=True)
@@ -109,36 +45,6 @@ class Ctx:
 
     config: Config
     store: Store
-
-
-_counter = iter(range(1, 1_000_000))
-
-
-def add_brief(store: Store, headline: str, *, topics: list[str], source: str = "Harbour Times",
-              created_at: datetime, published: datetime | None = None, duplicates: int = 0,
-              summary: list[str] | None = None, actors: list[Actor] | None = None,
-              url: str | None = None) -> int:
-    """Store an article and its brief written at ``created_at``; ``duplicates`` near-copies from other outlets."""
-    if store.get_source(source) is None:
-        store.add_source(source, "folder", "/tmp", topics)
-    n = next(_counter)
-    article = store.add_article(
-        ArticleDraft(url=url or f"https://news.example/story/{n}", title=headline,
-                     text=f"Body {n} {headline}", published=published or created_at),
-        source_name=source, fingerprint=[])
-    assert article is not None
-    for d in range(duplicates):
-        store.add_article(ArticleDraft(url=f"https://other{d}.example/{n}", title=headline,
-                                       text=f"Copy {d} of {n} {headline}", published=published or created_at),
-                          source_name=None, fingerprint=[], duplicate_of=article.id)
-    brief = Brief(headline=headline, summary=summary or [f"{headline} happened today.", "Officials reacted."],
-                  actors=actors if actors is not None else [
-                      Actor("Anna Berg", "Mayor", "supports the plan", "Berg said she supports it.")],
-                  engine="extractive", topics=topics)
-    brief_id = store.save_brief(article.id, brief, cache_key=f"k{n}")
-    with store.session() as s:
-        s.get(BriefRow, brief_id).created_at = created_at  # type: ignore[union-attr]
-    return brief_id
 
 
 def add_subscriber(store: Store, email_addr: str | None = "reader@example.org", *, tz: str = "UTC",

@@ -10,7 +10,7 @@ import yaml
 
 from briefing.cli import main
 from briefing.store import Store
-from tests.email.conftest import add_brief
+from tests.support.briefs import add_brief
 
 
 @pytest.fixture

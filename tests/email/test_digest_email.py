@@ -11,7 +11,9 @@ from briefing.deliver.email import send_due_digests
 from briefing.models import Actor
 from briefing.store import Store
 from briefing.store.schema import Digest
-from tests.email.conftest import HOUR, Ctx, SmtpServer, add_brief, add_subscriber, email_config, utc
+from tests.email.conftest import HOUR, Ctx, add_subscriber, email_config, utc
+from tests.support.briefs import add_brief
+from tests.support.smtp import SmtpServer
 
 HOSTILE = 'Mayor <script>alert("x")</script> quits "><img src=x onerror=alert(1)>'
 NOW = utc(2026, 11, 27, 8, 0)

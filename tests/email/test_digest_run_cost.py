@@ -9,7 +9,9 @@ from sqlalchemy import event
 
 from briefing.deliver.email import send_due_digests
 from briefing.store import Store
-from tests.email.conftest import HOUR, Ctx, SmtpServer, add_brief, add_subscriber, email_config, utc
+from tests.email.conftest import HOUR, Ctx, add_subscriber, email_config, utc
+from tests.support.briefs import add_brief
+from tests.support.smtp import SmtpServer
 
 NOW = utc(2026, 11, 27, 8, 0)
 

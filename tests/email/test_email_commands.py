@@ -19,10 +19,11 @@ from briefing.deliver.telegram.email_commands import COMMANDS
 from briefing.models import Actor
 from briefing.service.app import App
 from briefing.store.schema import EmailCode
-from tests.conftest import make_config
-from tests.email.conftest import HOUR, SmtpServer, add_brief, add_subscriber, utc
-from tests.telegram.botapi_server import TOKEN, BotAPIServer
-from tests.telegram.conftest import ask, botapi  # noqa: F401 - the fake Bot API server fixture
+from tests.email.conftest import HOUR, add_subscriber, utc
+from tests.support.botapi import TOKEN, BotAPIServer, ask
+from tests.support.briefs import add_brief
+from tests.support.config import make_config
+from tests.support.smtp import SmtpServer
 
 CHAT = 555
 

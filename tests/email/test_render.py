@@ -11,7 +11,7 @@ from types import ModuleType
 
 import pytest
 
-from tests.conftest import REPO
+from tests.support.config import REPO
 
 
 def _bench() -> ModuleType:

@@ -14,7 +14,9 @@ from briefing.errors import ConfigError
 from briefing.service.digest import latest_slot, scheduled_at
 from briefing.store import Store
 from briefing.store.schema import Digest
-from tests.email.conftest import Ctx, SmtpServer, add_brief, add_subscriber, email_config, utc
+from tests.email.conftest import Ctx, add_subscriber, email_config, utc
+from tests.support.briefs import add_brief
+from tests.support.smtp import SmtpServer
 
 
 def _sent_at(store: Store) -> dict[tuple[int, str], datetime]:

@@ -11,13 +11,14 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from aiosmtpd.controller import Controller
-from aiosmtpd.smtp import AuthResult, LoginPassword
 
 from briefing.deliver.email import send_due_digests
 from briefing.store import Store
 from briefing.store.schema import Digest
-from tests.email.conftest import HOUR, Ctx, Mailbox, add_brief, add_subscriber, email_config, free_port, utc
+from tests.email.conftest import HOUR, Ctx, add_subscriber, email_config, utc
+from tests.support.briefs import add_brief
+from tests.support.http import free_port
+from tests.support.smtp import Mailbox, serve_smtp
 
 NOW = utc(2026, 11, 27, 8, 0)
 READERS = [f"reader{i}@example.org" for i in range(6)]
@@ -31,7 +32,6 @@ class Server(Mailbox):
     message for these addresses, then hang up without answering the DATA."""
 
     peers: list[object] = field(default_factory=list)  # one per message: the client's (host, port)
-    logins: int = 0
     close_after: int | None = None
     hang_up_in_data: set[str] = field(default_factory=set)
     _per_connection: dict[object, int] = field(default_factory=dict)
@@ -53,11 +53,6 @@ class Server(Mailbox):
             server.transport.close()  # the message arrived, the answer never does
         return reply
 
-    def check(self, server, session, envelope, mechanism, auth_data):  # noqa: ANN001, ANN201
-        self.logins += 1
-        ok = isinstance(auth_data, LoginPassword) and (auth_data.login, auth_data.password) == (b"bot", b"s3cret")
-        return AuthResult(success=ok)
-
     def received(self) -> list[str]:
         return sorted(m["To"] for m in self.messages)
 
@@ -67,12 +62,9 @@ def server(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Server, int]]:
     """A server that requires a login (over plain SMTP, for the test only)."""
     monkeypatch.setenv("BRIEFING_SMTP_USERNAME", "bot")
     monkeypatch.setenv("BRIEFING_SMTP_PASSWORD", "s3cret")
-    box, port = Server(), free_port()
-    controller = Controller(box, hostname="127.0.0.1", port=port, authenticator=box.check,
-                            auth_required=True, auth_require_tls=False)
-    controller.start()
-    yield box, port
-    controller.stop()
+    box = Server(login=(b"bot", b"s3cret"))
+    with serve_smtp(box) as smtp:
+        yield box, smtp.port
 
 
 def _setup(tmp_path: Path, store: Store, port: int) -> Ctx:

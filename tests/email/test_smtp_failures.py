@@ -8,23 +8,14 @@ from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
-from aiosmtpd.controller import Controller
-from aiosmtpd.smtp import AuthResult, LoginPassword
 
 from briefing.deliver.email import SmtpSender, send_due_digests
 from briefing.store import Store
 from briefing.store.schema import Digest
-from tests.email.conftest import (
-    HOUR,
-    Ctx,
-    Mailbox,
-    SmtpServer,
-    add_brief,
-    add_subscriber,
-    email_config,
-    free_port,
-    utc,
-)
+from tests.email.conftest import HOUR, Ctx, add_subscriber, email_config, utc
+from tests.support.briefs import add_brief
+from tests.support.http import free_port
+from tests.support.smtp import Mailbox, SmtpServer, serve_smtp
 
 NOW = utc(2026, 11, 27, 8, 0)
 
@@ -177,17 +168,8 @@ async def test_restart_mid_run_sends_nothing_twice_and_drops_nothing(tmp_path: P
 @pytest.fixture
 def auth_smtp_server() -> Iterator[SmtpServer]:
     """An SMTP server that requires a login (plain connection allowed, for the test only)."""
-
-    def check(server, session, envelope, mechanism, auth_data):  # noqa: ANN001, ANN202
-        ok = isinstance(auth_data, LoginPassword) and (auth_data.login, auth_data.password) == (b"bot", b"s3cret")
-        return AuthResult(success=ok)
-
-    mailbox, port = Mailbox(), free_port()
-    controller = Controller(mailbox, hostname="127.0.0.1", port=port, authenticator=check,
-                            auth_required=True, auth_require_tls=False)
-    controller.start()
-    yield SmtpServer(port, mailbox)
-    controller.stop()
+    with serve_smtp(Mailbox(login=(b"bot", b"s3cret"))) as server:
+        yield server
 
 
 @pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")

@@ -14,7 +14,10 @@ from aiohttp import web
 from briefing.deliver.email import UnsubscribeSigner, send_due_digests, unsubscribe_app
 from briefing.errors import ConfigError
 from briefing.store import Store
-from tests.email.conftest import HOUR, Ctx, SmtpServer, add_brief, add_subscriber, email_config, free_port, utc
+from tests.email.conftest import HOUR, Ctx, add_subscriber, email_config, utc
+from tests.support.briefs import add_brief
+from tests.support.http import free_port
+from tests.support.smtp import SmtpServer
 
 NOW = utc(2026, 11, 27, 8, 0)
 

@@ -1,28 +1,21 @@
-"""Fixtures for the service tests: a local news site whose feed grows, a shared engine."""
+"""Fixtures for the service tests: a local news site whose feed grows, a service in this process
+(``briefing run`` as a process is tests/support/process.py)."""
 
 from __future__ import annotations
 
-import asyncio
-import os
-import signal
-import subprocess
-import sys
-import threading
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
-from briefing.config import Config, SummariserConfig
+from briefing.config import Config
 from briefing.service.runner import Service
-from briefing.summarise import Engine, build_engine
 from tests.builders import Item, article_text, html_page, rss
-from tests.conftest import REPO, make_config
-from tests.httpserver import LocalHTTPServer, Request, Response
+from tests.support.config import make_config
+from tests.support.http import LocalHTTPServer, Request, Response
 
 
 class NewsSite:
@@ -59,12 +52,6 @@ def news(http_server: LocalHTTPServer) -> NewsSite:
     return NewsSite(http_server)
 
 
-@pytest.fixture(scope="session")
-def engine() -> Engine:
-    """One extractive engine (spaCy, ~0.5 s to load) for all in-process services."""
-    return build_engine(SummariserConfig())
-
-
 def service_config(tmp_path: Path, news: NewsSite, *, interval_minutes: float = 60.0,
                    **overrides: Any) -> Config:
     """Fast service settings: no jitter, short intervals, a short shutdown bound."""
@@ -83,64 +70,3 @@ async def running(service: Service) -> AsyncIterator[Service]:
         yield service
     finally:
         await service.stop()
-
-
-async def eventually(check: Callable[[], object], timeout: float = 10.0, what: str = "condition") -> object:
-    """Poll ``check`` (blocking calls allowed) until it returns something truthy."""
-    deadline = time.monotonic() + timeout
-    while True:
-        result = await asyncio.to_thread(check)
-        if result:
-            return result
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
-        await asyncio.sleep(0.05)
-
-
-def write_config(path: Path, data: dict[str, Any]) -> Path:
-    # The service's web server on any free port, so tests (and two instances) never collide.
-    service = data.get("service", {})
-    data = {**data, "service": {"http_port": 0, **service}}
-    path.write_text(yaml.safe_dump(data), encoding="utf-8")
-    return path
-
-
-class ServiceProcess:
-    """``python -m briefing run`` as a subprocess, its log collected line by line."""
-
-    def __init__(self, config_path: Path, *args: str, env: dict[str, str] | None = None) -> None:
-        full_env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", **(env or {})}
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "briefing", "run", "--config", str(config_path), *args],
-            cwd=REPO, env=full_env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-        self.lines: list[str] = []
-        self._reader = threading.Thread(target=self._read, daemon=True)
-        self._reader.start()
-
-    def _read(self) -> None:
-        assert self.proc.stdout is not None
-        for line in self.proc.stdout:
-            self.lines.append(line.rstrip("\n"))
-
-    @property
-    def log(self) -> str:
-        return "\n".join(self.lines)
-
-    def wait_for(self, text: str, timeout: float = 30.0) -> None:
-        deadline = time.monotonic() + timeout
-        while not any(text in line for line in self.lines):
-            if self.proc.poll() is not None or time.monotonic() > deadline:
-                raise AssertionError(f"no {text!r} in the service log (exit {self.proc.returncode}):\n{self.log}")
-            time.sleep(0.05)
-
-    def terminate(self, timeout: float = 30.0, sig: int = signal.SIGTERM) -> tuple[int, float]:
-        """SIGTERM (or ``sig``); (exit status, seconds it took to exit)."""
-        started = time.monotonic()
-        self.proc.send_signal(sig)
-        try:
-            rc = self.proc.wait(timeout)
-        finally:
-            if self.proc.poll() is None:
-                self.proc.kill()
-        self._reader.join(2)
-        return rc, time.monotonic() - started

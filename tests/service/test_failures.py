@@ -17,9 +17,11 @@ from briefing.service.runner import Service
 from briefing.service.scheduler import job_records
 from briefing.store.schema import Digest, Subscriber
 from briefing.summarise import Engine
-from tests.email.conftest import free_port
-from tests.service.conftest import NewsSite, eventually, running, service_config, write_config
-from tests.telegram.botapi_server import TOKEN, BotAPIServer
+from tests.service.conftest import NewsSite, running, service_config
+from tests.support.botapi import TOKEN, BotAPIServer
+from tests.support.http import free_port
+from tests.support.process import write_config
+from tests.support.wait import eventually
 
 CHAT = 5150
 

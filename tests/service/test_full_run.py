@@ -5,20 +5,21 @@ from __future__ import annotations
 import re
 import signal
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
-from aiosmtpd.controller import Controller
 
 from briefing.store import Store
 from briefing.store.schema import Subscriber
-from tests.email.conftest import Mailbox, free_port
-from tests.service.conftest import NewsSite, ServiceProcess, write_config
-from tests.telegram.botapi_server import TOKEN, BotAPIServer, ThreadedBotAPIServer
+from tests.service.conftest import NewsSite
+from tests.support.botapi import TOKEN, BotAPIServer, ThreadedBotAPIServer
+from tests.support.http import free_port
+from tests.support.process import ServiceProcess, write_config
+from tests.support.smtp import SmtpServer
 
 CHAT = 777
 READER = "reader@example.org"
@@ -35,26 +36,9 @@ def botapi() -> Iterator[BotAPIServer]:
     threaded.stop()
 
 
-@pytest.fixture
-def mailbox() -> Iterator[tuple[Mailbox, int]]:
-    box, port = Mailbox(), free_port()
-    controller = Controller(box, hostname="127.0.0.1", port=port)
-    controller.start()
-    yield box, port
-    controller.stop()
-
-
-def wait_until(check: Callable[[], object], proc: ServiceProcess, what: str, timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not check():
-        if proc.proc.poll() is not None or time.monotonic() > deadline:
-            raise AssertionError(f"no {what} (exit {proc.proc.returncode}); service log:\n{proc.log}")
-        time.sleep(0.1)
-
-
 def test_briefing_run_delivers_a_new_story_to_telegram_and_the_days_digest(
-        tmp_path: Path, news: NewsSite, botapi: BotAPIServer, mailbox: tuple[Mailbox, int]) -> None:
-    box, smtp_port = mailbox
+        tmp_path: Path, news: NewsSite, botapi: BotAPIServer, smtp_server: SmtpServer) -> None:
+    box, smtp_port = smtp_server.mailbox, smtp_server.port
     http_port = free_port()
     config = write_config(tmp_path / "config.yaml", {
         "data_dir": str(tmp_path / "data"),
@@ -81,7 +65,7 @@ def test_briefing_run_delivers_a_new_story_to_telegram_and_the_days_digest(
     try:
         proc.wait_for("briefing is running")
         news.publish("Harbour bridge reopens after repairs", "the harbour bridge")
-        wait_until(lambda: botapi.sent(CHAT), proc, "brief in Telegram")
+        proc.wait_until(lambda: botapi.sent(CHAT), "brief in Telegram")
         assert "Harbour bridge reopens after repairs" in botapi.texts(CHAT)[0]
 
         # Both readers' digest time comes (this minute, their own local time): that day's digest
@@ -89,8 +73,8 @@ def test_briefing_run_delivers_a_new_story_to_telegram_and_the_days_digest(
         store.update_subscriber(mail_reader.id, digest_time=datetime.now(ZoneInfo(TZ)).strftime("%H:%M"))
         store.update_subscriber(chat_reader.id, digest_telegram=True, timezone=CHAT_TZ,
                                 digest_time=datetime.now(ZoneInfo(CHAT_TZ)).strftime("%H:%M"))
-        wait_until(lambda: box.to(READER), proc, "digest in the mailbox")
-        wait_until(lambda: len(botapi.sent(CHAT)) == 2, proc, "digest in Telegram")
+        proc.wait_until(lambda: box.to(READER), "digest in the mailbox")
+        proc.wait_until(lambda: len(botapi.sent(CHAT)) == 2, "digest in Telegram")
         rc, seconds = proc.terminate()
     finally:
         if proc.proc.poll() is None:

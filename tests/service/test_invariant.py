@@ -23,8 +23,9 @@ from briefing.service.runner import Service
 from briefing.store import Store
 from briefing.store.schema import Article, BriefRow, Delivery
 from briefing.summarise import Engine
-from tests.conftest import REPO, make_config
-from tests.service.conftest import NewsSite, eventually, running, service_config
+from tests.service.conftest import NewsSite, running, service_config
+from tests.support.config import REPO, make_config
+from tests.support.wait import eventually
 
 CHATS = (701, 702, 703)
 ARTICLES = 3
@@ -162,7 +163,7 @@ async def test_deliveries_left_sending_by_a_dead_process_go_out_at_the_next_star
     """A process SIGKILLed mid-drain leaves its claim 'sending', one part already recorded: the next
     start sends only the rest, at once (not after the ten-minute stale window), never part 1 again."""
     from briefing.store.schema import utcnow
-    from tests.telegram.botapi_server import TOKEN, BotAPIServer
+    from tests.support.botapi import TOKEN, BotAPIServer
 
     monkeypatch.setenv("BRIEFING_TELEGRAM_TOKEN", TOKEN)
     botapi = await BotAPIServer().start()

@@ -10,7 +10,8 @@ import httpx
 
 from briefing.service.runner import Service
 from briefing.summarise import Engine
-from tests.service.conftest import NewsSite, eventually, running, service_config
+from tests.service.conftest import NewsSite, running, service_config
+from tests.support.wait import eventually
 
 
 def sample(text: str, name: str, **labels: str) -> float:

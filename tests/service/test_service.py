@@ -13,7 +13,8 @@ from briefing.service.scheduler import job_records, next_poll_time
 from briefing.store import Store
 from briefing.store.schema import utcnow
 from briefing.summarise import Engine
-from tests.service.conftest import NewsSite, eventually, running, service_config
+from tests.service.conftest import NewsSite, running, service_config
+from tests.support.wait import eventually
 
 
 def service(config: Config, engine: Engine) -> Service:

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 from briefing.store import Store
-from tests.httpserver import LocalHTTPServer, Response
-from tests.service.conftest import ServiceProcess, write_config
+from tests.support.http import LocalHTTPServer, Response
+from tests.support.process import ServiceProcess, write_config
 
 
 def test_sigterm_exits_0_within_the_bound_even_with_a_fetch_in_flight(
@@ -21,10 +20,7 @@ def test_sigterm_exits_0_within_the_bound_even_with_a_fetch_in_flight(
     })
     proc = ServiceProcess(config)
     proc.wait_for("briefing is running")
-    deadline = time.monotonic() + 10
-    while not any(r.path == "/slow.xml" for r in http_server.requests):
-        assert proc.proc.poll() is None and time.monotonic() < deadline, proc.log
-        time.sleep(0.05)
+    proc.wait_until(lambda: any(r.path == "/slow.xml" for r in http_server.requests), "the slow fetch", timeout=10)
     rc, seconds = proc.terminate()
     assert rc == 0, proc.log
     assert seconds < 3 + 1.0, f"took {seconds:.1f}s to stop:\n{proc.log}"

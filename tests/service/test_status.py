@@ -11,8 +11,10 @@ from briefing.cli import main
 from briefing.config import load_config
 from briefing.service.runner import Service
 from briefing.summarise import Engine
-from tests.httpserver import LocalHTTPServer, Response
-from tests.service.conftest import NewsSite, eventually, running, write_config
+from tests.service.conftest import NewsSite, running
+from tests.support.http import LocalHTTPServer, Response
+from tests.support.process import write_config
+from tests.support.wait import eventually
 
 
 async def test_status_shows_sources_queues_todays_briefs_jobs_and_the_sender(

@@ -13,8 +13,9 @@ from briefing.service.lease import current
 from briefing.service.runner import Service
 from briefing.store import Store
 from briefing.summarise import Engine
-from tests.service.conftest import NewsSite, eventually, service_config
-from tests.telegram.botapi_server import TOKEN, BotAPIServer
+from tests.service.conftest import NewsSite, service_config
+from tests.support.botapi import TOKEN, BotAPIServer
+from tests.support.wait import eventually
 
 CHAT = 4242
 

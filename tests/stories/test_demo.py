@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.conftest import REPO
+from tests.support.config import REPO
 
 
 def test_demo_shows_a_multi_outlet_story_with_attributed_positions(demo_config: Path) -> None:

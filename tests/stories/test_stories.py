@@ -16,8 +16,8 @@ from briefing.stories.evaluate import Matrices, fast_cluster
 from briefing.stories.metrics import bcubed, pair_counts
 from briefing.stories.service import Stories
 from briefing.stories.signals import FeatureExtractor
-from tests.conftest import REPO, make_config
 from tests.stories.fixtures import COPY, DISTRACTORS, LEDGER, UPDATE, WIRE
+from tests.support.config import REPO, make_config
 
 
 @pytest.fixture(scope="module")

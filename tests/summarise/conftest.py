@@ -16,7 +16,7 @@ from briefing.config import SummariserConfig
 from briefing.ingest.clean import clean_article
 from briefing.summarise.base import Document
 from tests.builders import seed_tokenizer
-from tests.conftest import SEED_ARTICLE, SEEDS
+from tests.support.config import SEED_ARTICLE, SEEDS
 
 TINY_CONTEXT = 1024  # positions of the tiny models
 

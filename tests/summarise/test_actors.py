@@ -9,7 +9,7 @@ from briefing.ingest.clean import clean_article
 from briefing.models import Actor
 from briefing.summarise.actors import find_actors
 from briefing.summarise.nlp import load_spacy
-from tests.conftest import SEEDS
+from tests.support.config import SEEDS
 
 
 @pytest.fixture(scope="module")

@@ -24,7 +24,7 @@ from briefing.summarise.gist_engine import GistEngine
 from briefing.summarise.nlp import load_spacy
 from briefing.summarise.prompts import load_prompts
 from tests.builders import tiny_gguf
-from tests.conftest import SEEDS
+from tests.support.config import SEEDS
 
 pytest.importorskip("llama_cpp", reason="llama-cpp-python is not installed (pip install llama-cpp-python==0.3.36)")
 
@@ -148,7 +148,7 @@ def test_a_failing_model_leaves_the_brief_as_it_was(gguf_path: Path, seed_doc: D
 
 def test_briefing_eval_prints_the_gist_columns(gguf_path: Path, seed_doc: Document, tmp_path: Path) -> None:
     from briefing.service.evaluate import Example, evaluate, format_table
-    from tests.conftest import make_config
+    from tests.support.config import make_config
 
     config = make_config(tmp_path, summariser={"gist": True, "gist_model": str(gguf_path),
                                                "gist_max_input_tokens": 500})

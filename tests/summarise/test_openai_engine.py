@@ -20,7 +20,7 @@ from briefing.errors import (Action, ConfigError, ModelUnavailableError, Summari
 from briefing.summarise import build_engine
 from briefing.summarise.base import Document
 from briefing.summarise.openai_engine import OpenAIEngine
-from tests.httpserver import LocalHTTPServer, Request, Response
+from tests.support.http import LocalHTTPServer, Request, Response
 
 FAITHFUL = ("Vladimir Putin warned against foreign interference in Belarus after protests against "
             "Lukashenko's re-election.")

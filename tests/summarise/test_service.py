@@ -17,8 +17,8 @@ from briefing.service import App
 from briefing.summarise import build_engine
 from briefing.summarise.base import Document
 from briefing.summarise.worker import Priority, SummariserWorker
-from tests.conftest import SEEDS, make_config
 from tests.summarise.conftest import tiny_cfg
+from tests.support.config import SEEDS, make_config
 
 
 def test_cached_brief_is_reused_not_regenerated(tiny_causal: Path, tmp_path: Path, seed_doc: Document) -> None:

@@ -9,9 +9,10 @@ import pytest
 
 from briefing.deliver.telegram import TelegramBot
 from briefing.service.app import App
-from tests.httpserver import LocalHTTPServer
-from tests.telegram.botapi_server import BotAPIServer, parse_html
-from tests.telegram.conftest import ADMIN, add_brief, ask
+from tests.support.botapi import BotAPIServer, ask, parse_html
+from tests.support.briefs import add_brief
+from tests.support.http import LocalHTTPServer
+from tests.telegram.conftest import ADMIN
 
 CHAT = 100
 
@@ -159,9 +160,8 @@ async def test_a_failing_handler_is_logged_and_the_bot_keeps_running(
 async def test_addsource_on_a_home_page_adds_the_feed_it_links_to(make_app, botapi: BotAPIServer,  # type: ignore[no-untyped-def]
                                                                   http_server: LocalHTTPServer) -> None:
     from tests.builders import html_page, rss
-    from tests.httpserver import Response
+    from tests.support.http import Response, loopback_is_public, resolver
     from tests.telegram.conftest import running
-    from tests.telegram.test_summary import loopback_is_public, resolver
 
     head = '<link rel="alternate" type="application/atom+xml" href="/a.xml">' \
            '<link rel="alternate" type="application/rss+xml" href="/feed.xml">'

@@ -14,8 +14,9 @@ from briefing.deliver.telegram import DrainReport, TelegramBot
 from briefing.models import Actor
 from briefing.service.app import App
 from briefing.store.schema import Delivery, utcnow
-from tests.telegram.botapi_server import TOKEN, BotAPIServer, parse_html
-from tests.telegram.conftest import add_brief, ask, running
+from tests.support.botapi import TOKEN, BotAPIServer, ask, parse_html
+from tests.support.briefs import add_brief
+from tests.telegram.conftest import running
 
 HARBOUR, BERG, POLITICS = 201, 202, 203
 

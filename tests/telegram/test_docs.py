@@ -7,9 +7,9 @@ import re
 
 from briefing.service.app import App
 from briefing.deliver.telegram.bot import core_commands
-from tests.conftest import REPO
-from tests.telegram.botapi_server import BotAPIServer
-from tests.telegram.conftest import ADMIN, ask, running
+from tests.support.botapi import BotAPIServer, ask
+from tests.support.config import REPO
+from tests.telegram.conftest import ADMIN, running
 
 
 def _telegram_section() -> str:

@@ -6,7 +6,7 @@ import random
 
 from briefing.deliver.telegram.format import brief_html, link, split_html, utf16_len
 from briefing.models import Actor, Brief
-from tests.telegram.botapi_server import parse_html
+from tests.support.botapi import parse_html
 
 
 def test_every_piece_of_text_is_escaped_and_links_are_ours_only() -> None:

@@ -10,8 +10,8 @@ from briefing.ingest.dedup import fingerprint
 from briefing.models import Brief
 from briefing.service.app import App
 from tests.stories.fixtures import COPY, LEDGER, UPDATE, WIRE
-from tests.telegram.botapi_server import BotAPIServer
-from tests.telegram.conftest import ADMIN, ask, running
+from tests.support.botapi import BotAPIServer, ask
+from tests.telegram.conftest import ADMIN, running
 
 CHAT = 4242
 
@@ -121,7 +121,7 @@ async def test_follow_is_in_help_and_the_menu(botapi: BotAPIServer, app: App) ->
         assert "/follow" in help_text and "/unfollow" in help_text
         menu = [c["command"] for c in botapi.sent(method="setMyCommands")[0].params["commands"]]
         assert "follow" in menu and "stories" in menu
-    readme = (__import__("tests.conftest", fromlist=["REPO"]).REPO / "README.md").read_text()
+    readme = (__import__("tests.support.config", fromlist=["REPO"]).REPO / "README.md").read_text()
     assert "/follow" in readme and "Report a problem" in readme
 
 

@@ -2,31 +2,17 @@
 
 from __future__ import annotations
 
-import ipaddress
 from collections.abc import Callable
 
 from briefing.deliver.telegram import TelegramBot
 from briefing.service.app import App
 from tests.builders import article_text, html_page
-from tests.httpserver import LocalHTTPServer, Response
-from tests.telegram.botapi_server import BotAPIServer, parse_html
-from tests.telegram.conftest import add_brief, ask, running
+from tests.support.botapi import BotAPIServer, ask, parse_html
+from tests.support.briefs import add_brief
+from tests.support.http import LocalHTTPServer, Response, loopback_is_public, resolver
+from tests.telegram.conftest import running
 
 CHAT = 700
-NAMES = {"news.test": "127.0.0.1", "intranet.test": "10.0.0.5", "metadata.test": "169.254.169.254",
-         "v6.test": "::1", "mapped.test": "::ffff:192.168.1.1", "6to4.test": "2002:7f00:1::"}
-
-
-def resolver(host: str, port: int) -> list[str]:
-    """Test DNS: names above, IP literals as themselves."""
-    return [NAMES.get(host, host)]
-
-
-def loopback_is_public(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
-    """127.0.0.1 stands in for a public web server; every other non-public address stays refused."""
-    from briefing.ingest.fetch import is_public_ip
-
-    return str(ip) == "127.0.0.1" or is_public_ip(ip)
 
 
 async def read_link(botapi: BotAPIServer, chat: int, url: str) -> str:

@@ -17,7 +17,7 @@ from briefing.models import Brief
 from briefing.service.app import App
 from briefing.summarise.base import Document
 from tests.builders import article_text
-from tests.telegram.botapi_server import BotAPIServer, parse_html
+from tests.support.botapi import BotAPIServer, parse_html
 from tests.telegram.conftest import running
 
 CHAT = 701

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 from collections.abc import Callable
 
 import aiohttp
@@ -10,14 +9,9 @@ import pytest
 
 from briefing.errors import ConfigError
 from briefing.service.app import App
-from tests.telegram.botapi_server import BotAPIServer
+from tests.support.botapi import BotAPIServer
+from tests.support.http import free_port
 from tests.telegram.conftest import running
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def update(text: str) -> dict[str, object]:

@@ -436,6 +436,15 @@ def _check_markup(markup: Any) -> None:
                 raise APIError(400, "Bad Request: BUTTON_DATA_INVALID")
 
 
+async def ask(botapi: BotAPIServer, chat_id: int, text: str, *, user_id: int | None = None,
+              replies: int = 1, reply_to: dict[str, Any] | None = None) -> str:
+    """Send ``text`` to the bot as a user and return the bot's answer(s) as the user sees them."""
+    before = len(botapi.sent(chat_id))
+    botapi.push_message(chat_id, text, user_id=user_id, reply_to=reply_to)
+    await botapi.wait_for("sendMessage", before + replies, chat_id=chat_id)
+    return "\n\n".join(botapi.texts(chat_id)[before:])
+
+
 class ThreadedBotAPIServer:
     """The server on its own event loop in a thread (for code under test that runs its own loop)."""
 
@@ -471,7 +480,7 @@ async def _serve_forever(delays: dict[str, float]) -> None:
 
 
 if __name__ == "__main__":
-    # ``python -m tests.telegram.botapi_server``: the server in its own process (for the benchmark,
+    # ``python -m tests.support.botapi``: the server in its own process (for the benchmark,
     # so that client and server do not share one interpreter); ``GET /_calls`` returns the record.
     # ``--delay sendMessage=0.02`` answers that method only after the delay (the soak benchmark).
     import argparse
