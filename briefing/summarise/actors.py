@@ -86,6 +86,9 @@ class _Cluster:
     votes: Counter[str] = field(default_factory=Counter)  # PERSON / ORG, a cue in the text counting 3
     first_at: int = 1 << 30  # character offset of the first mention
     first_named: bool = False  # some mention starts with a known first name
+    # Speaks in the first person ("'I've got a young family,' Sweeney added"): a person, whatever
+    # the tagger said of a bare surname (issue 9, dev sample).
+    first_person: bool = False
     honorific: bool = False  # some mention has Mr, Mrs, Ms, Dr ... before it
     gender: str = ""  # "male" / "female" from a first name or an honorific; "" when unknown
     statements: list[tuple[int, str, str]] = field(default_factory=list)  # (strength, position, evidence)
@@ -94,6 +97,8 @@ class _Cluster:
     def is_person(self) -> bool:
         """Known to be a person, not only tagged as one: a first name, an honorific or a title
         ("Brexit", "Big Ben" and "Chester" are tagged PERSON by the small model)."""
+        if self.first_person:
+            return True
         label = self.votes.most_common(1)[0][0] if self.votes else self.label
         titled = any(w.lower().rstrip(".") in _TITLE_WORDS for w in self.title.split())  # not "French" alone
         return label == "PERSON" and bool(self.honorific or titled or self.first_named)
@@ -662,7 +667,7 @@ def find_actors(doc: Doc, max_actors: int = 6) -> list[Actor]:
                 continue  # "CLAIMS: First mainstream product to ...": a label in a product review
             if (cluster.label == "ORG" and len(cluster.name.split()) == 1 and cluster.votes["ORG"] < 3
                     and re.search(r"\b(?:I|I'm|I've|my|me)\b", position)):
-                continue  # "'I'm ready,' Clarkson told ...": a person the tagger took for an organisation
+                cluster.first_person = True  # "'I'm ready,' Clarkson told ...": a person the tagger took for an organisation
             if any(len(n.split()) > 1 and n.casefold() in position.casefold() for n in cluster.names):
                 continue  # "... receive a tax cut David Cameron will say today": a headline glued on
             if re.search(r"\bpictured\b", sent.text, re.IGNORECASE):
@@ -707,6 +712,8 @@ def _description_title(title: str) -> str:
 
 
 def _label(c: _Cluster) -> str:
+    if c.first_person:
+        return "PERSON"
     return c.votes.most_common(1)[0][0] if c.votes else c.label
 
 
