@@ -16,7 +16,7 @@ import pytest
 
 from briefing.config import Config
 from briefing.models import Brief
-from briefing.service.crossval import cross_validate, default_grid, folds_of, format_cv
+from briefing.service.crossval import cross_validate, default_grid, folds_of, format_cv, progress_steps
 from briefing.service.evaluate import Column, Example, Extra, Lead3, bootstrap, evaluate, format_table
 from briefing.summarise import Document
 
@@ -92,7 +92,9 @@ def test_folds_are_stratified_by_dataset() -> None:
 
 
 def test_cross_validation_reports_only_held_out_folds() -> None:
-    result = cross_validate(_pairs(), k=2, grid=default_grid(pacsum=False))
+    calls: list[int] = []
+    result = cross_validate(_pairs(), k=2, grid=default_grid(pacsum=False), progress=lambda: calls.append(1))
+    assert len(calls) == progress_steps(len(_pairs()), 2)  # the progress bar ends full, not at the last article
     assert {(r.fold, r.dataset) for r in result.rows} == {(1, "cnn_like"), (1, "xsum_like"),
                                                           (2, "cnn_like"), (2, "xsum_like")}
     assert all(r.n == 2 for r in result.rows)  # each score is on the two pairs left out

@@ -252,11 +252,12 @@ def cmd_sources_export(config: Config, args: argparse.Namespace) -> int:
 def _eval_folds(examples: list[Any], k: int, as_json: bool) -> int:
     from dataclasses import asdict
 
-    from briefing.service.crossval import cross_validate, format_cv
+    from briefing.service.crossval import cross_validate, format_cv, progress_steps
 
     if not 2 <= k <= len(examples):
         raise ConfigError(f"--folds: expected 2 to {len(examples)} (the number of pairs), got {k}")
-    progress, task = _progress(len(examples), "Preparing articles")
+    # Preparing each article (cleaning, splitting, MiniLM embeddings), then choosing per fold.
+    progress, task = _progress(progress_steps(len(examples), k), "Cross-validating")
     with progress:
         result = cross_validate(examples, k, progress=lambda: progress.advance(task))
     if as_json:

@@ -73,6 +73,9 @@ lawyer solicitor barrister attorney inspector executive founder owner chairman s
 ch supt cllr col capt cpl pc msp mep mla boss
 """.split())
 MAX_POSITION_WORDS = 22
+# A sentence opener glued mid-sentence after a lower-case word ("... volunteering scheme The plan
+# was praised ..."): the Daily Mail's photo captions run into the story without a full stop.
+_LOST_BOUNDARY = re.compile(r"\b[a-z]{2,} (?:The|He|She|It|They|His|Her|Its|Their|This|These) [a-z]")
 
 
 @dataclass
@@ -86,6 +89,9 @@ class _Cluster:
     votes: Counter[str] = field(default_factory=Counter)  # PERSON / ORG, a cue in the text counting 3
     first_at: int = 1 << 30  # character offset of the first mention
     first_named: bool = False  # some mention starts with a known first name
+    # Speaks in the first person ("'I've got a young family,' Sweeney added"): a person, whatever
+    # the tagger said of a bare surname (issue 9, dev sample).
+    first_person: bool = False
     honorific: bool = False  # some mention has Mr, Mrs, Ms, Dr ... before it
     gender: str = ""  # "male" / "female" from a first name or an honorific; "" when unknown
     statements: list[tuple[int, str, str]] = field(default_factory=list)  # (strength, position, evidence)
@@ -94,6 +100,8 @@ class _Cluster:
     def is_person(self) -> bool:
         """Known to be a person, not only tagged as one: a first name, an honorific or a title
         ("Brexit", "Big Ben" and "Chester" are tagged PERSON by the small model)."""
+        if self.first_person:
+            return True
         label = self.votes.most_common(1)[0][0] if self.votes else self.label
         titled = any(w.lower().rstrip(".") in _TITLE_WORDS for w in self.title.split())  # not "French" alone
         return label == "PERSON" and bool(self.honorific or titled or self.first_named)
@@ -224,6 +232,9 @@ def _full_name(ent: Span) -> Span:
            and not (ent.label_ == "PERSON" and _is_title_word(ent.doc[start - 1]))):
         start -= 1
     end = ent.end
+    while (ent.label_ == "PERSON" and end < len(ent.doc) and ent.doc[end].pos_ == "PROPN" and ent.doc[end].is_title
+           and not ent.doc[end].ent_type_ and ent.doc[end - 1].dep_ == "compound" and ent.doc[end - 1].head.i == end):
+        end += 1  # "Nuno Espirito" + "Santo": the tagger stopped before the word the name's parse ends in
     while end - start > 2 and ent.doc[end - 1].text in _HONOURS:
         end -= 1  # "Alan Tobias OBE"
     while ent.label_ == "PERSON" and end - start > 2 and (_is_title_word(ent.doc[start]) or ent.doc[start].is_punct):
@@ -302,6 +313,14 @@ class _Index:
                 said_gender = "male" if before == "mr" else "female" if before in ("mrs", "ms", "miss") else ""
                 if said_gender and same[0].gender and same[0].gender != said_gender:
                     return None  # "Her father Mr Robertson" is not "Summer Robertson"
+            if len(parts) == 1 and not same and first_name_gender(text) is None:
+                # "Mr Wang" after "Wang Dongming": a family name written first (Chinese, Korean,
+                # Hungarian order), when neither word is a known first name.
+                same = [c for c in self.clusters if c.label == "PERSON" and any(
+                    len(n.split()) == 2 and _norm(n).split()[0] == parts[0]
+                    and first_name_gender(n.split()[1]) is None for n in c.names)]
+                if len(same) > 1:
+                    return None
             if len(parts) == 1 and same:
                 if min(same[0].first_at, self.first_bare.get(parts[0], 1 << 30)) < same[0].first_at:
                     return None  # "Freberg" before any full name: not necessarily the Freberg named later
@@ -606,7 +625,8 @@ def find_actors(doc: Doc, max_actors: int = 6) -> list[Actor]:
     for sent in doc.sents:
         recent = [recent[-1], []]
         # Over-long, or not ending like a sentence: a photo caption glued to the story (issue 9).
-        long = len(sent) > MAX_EVIDENCE_WORDS or not re.search(r"[.!?]['\"]?$", sent.text.strip())
+        long = (len(sent) > MAX_EVIDENCE_WORDS or not re.search(r"[.!?]['\"]?$", sent.text.strip())
+                or _LOST_BOUNDARY.search(sent.text) is not None)
         for tok in sent:
             if tok.i in ent_at and ent_at[tok.i].label == "PERSON" and ent_at[tok.i] not in recent[-1]:
                 recent[-1].append(ent_at[tok.i])
@@ -662,7 +682,7 @@ def find_actors(doc: Doc, max_actors: int = 6) -> list[Actor]:
                 continue  # "CLAIMS: First mainstream product to ...": a label in a product review
             if (cluster.label == "ORG" and len(cluster.name.split()) == 1 and cluster.votes["ORG"] < 3
                     and re.search(r"\b(?:I|I'm|I've|my|me)\b", position)):
-                continue  # "'I'm ready,' Clarkson told ...": a person the tagger took for an organisation
+                cluster.first_person = True  # "'I'm ready,' Clarkson told ...": a person the tagger took for an organisation
             if any(len(n.split()) > 1 and n.casefold() in position.casefold() for n in cluster.names):
                 continue  # "... receive a tax cut David Cameron will say today": a headline glued on
             if re.search(r"\bpictured\b", sent.text, re.IGNORECASE):
@@ -707,6 +727,8 @@ def _description_title(title: str) -> str:
 
 
 def _label(c: _Cluster) -> str:
+    if c.first_person:
+        return "PERSON"
     return c.votes.most_common(1)[0][0] if c.votes else c.label
 
 
