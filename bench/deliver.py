@@ -94,7 +94,7 @@ async def bench(base_url: str, n: int, rates: list[float]) -> list[dict[str, obj
                                             "topics": ["harbour"]}]}, base_dir=tmp)
         app = App(config)
         try:
-            app.store.sync_sources(config.sources)
+            app.store.sync_sources(config.source_specs())
             add_subscribers(app, n)
             return [await run_once(app, base_url, rate, i, n) for i, rate in enumerate(rates)]
         finally:

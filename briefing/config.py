@@ -17,6 +17,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from briefing.errors import ConfigError
+from briefing.models import SourceSpec
 
 DEFAULT_USER_AGENT = "briefing/0.1 (+https://github.com/briefing-bot/briefing; self-hosted news briefs)"
 
@@ -70,6 +71,10 @@ class SourceConfig(_Section):
     @property
     def location(self) -> str:
         return self.url or self.path or ""
+
+    def spec(self) -> SourceSpec:
+        """What the store keeps of this source (plain values: the store does not know the config)."""
+        return SourceSpec(self.name, self.kind, self.location, tuple(self.topics), self.enabled)
 
 
 class IngestConfig(_Section):
@@ -261,6 +266,10 @@ class Config(_Section):
             return self  # absolute, or absent here: prompts.resolve_folder falls back to the bundled ones
         return self.model_copy(update={"summariser": self.summariser.model_copy(
             update={"prompts_dir": str(anchored.resolve())})})
+
+    def source_specs(self) -> list[SourceSpec]:
+        """The configured sources as :meth:`briefing.store.Store.sync_sources` takes them."""
+        return [s.spec() for s in self.sources]
 
     def resolve(self, path: str) -> Path:
         """A path from the config, relative to the config file's directory."""

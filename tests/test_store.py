@@ -10,8 +10,8 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect, text
 
-from briefing.config import SourceConfig
-from briefing.models import Actor, ArticleDraft, Brief, DeliveryMatch
+
+from briefing.models import Actor, ArticleDraft, Brief, DeliveryMatch, SourceSpec
 from briefing.store import Store
 from briefing.store.db import _alembic_config, current_revision, head_revision, make_engine, upgrade
 from briefing.store.schema import Base
@@ -73,7 +73,7 @@ def test_articles_are_unique_by_url_and_text(store: Store) -> None:
 
 
 def test_brief_round_trip_and_filters(store: Store) -> None:
-    store.sync_sources([SourceConfig(name="wire", kind="feed", url="http://x.test/f", topics=("world",))])
+    store.sync_sources([SourceSpec(name="wire", kind="feed", location="http://x.test/f", topics=("world",))])
     a1, a2 = add_article(store, 1, "wire"), add_article(store, 2, "wire")
     b1 = store.save_brief(a1, brief("First", ["world"]), "k1")
     store.save_brief(a2, brief("Second", ["economy"]), "k2")
@@ -91,7 +91,7 @@ def test_brief_round_trip_and_filters(store: Store) -> None:
 
 
 def test_source_failures_back_off_and_reset(store: Store) -> None:
-    store.sync_sources([SourceConfig(name="s", kind="feed", url="http://x.test/f")])
+    store.sync_sources([SourceSpec(name="s", kind="feed", location="http://x.test/f")])
     t1 = store.record_poll_failure("s", "HTTP 503", backoff_base=10, backoff_max=25)
     t2 = store.record_poll_failure("s", "HTTP 503", backoff_base=10, backoff_max=25)
     t3 = store.record_poll_failure("s", "HTTP 503", backoff_base=10, backoff_max=25)
@@ -105,9 +105,9 @@ def test_source_failures_back_off_and_reset(store: Store) -> None:
 
 
 def test_removed_sources_become_inactive(store: Store) -> None:
-    store.sync_sources([SourceConfig(name="a", kind="page", url="http://x.test/a"),
-                        SourceConfig(name="b", kind="page", url="http://x.test/b")])
-    store.sync_sources([SourceConfig(name="a", kind="page", url="http://x.test/a")])
+    store.sync_sources([SourceSpec(name="a", kind="page", location="http://x.test/a"),
+                        SourceSpec(name="b", kind="page", location="http://x.test/b")])
+    store.sync_sources([SourceSpec(name="a", kind="page", location="http://x.test/a")])
     assert {s.name: s.active for s in store.list_sources()} == {"a": True, "b": False}
 
 
@@ -232,8 +232,8 @@ def test_concurrent_first_contact_from_one_chat_creates_one_subscriber(store: St
 
 def test_pending_articles_take_turns_between_sources(store: Store) -> None:
     """Issue 8: one flooded source must not delay every other source's briefs (round-robin)."""
-    store.sync_sources([SourceConfig(name="flood", kind="page", url="http://x.test/f"),
-                        SourceConfig(name="quiet", kind="page", url="http://x.test/q")])
+    store.sync_sources([SourceSpec(name="flood", kind="page", location="http://x.test/f"),
+                        SourceSpec(name="quiet", kind="page", location="http://x.test/q")])
     flood = [add_article(store, n, "flood") for n in range(1, 21)]
     quiet = [add_article(store, n, "quiet") for n in range(21, 23)]
     first = [a.id for a in store.pending_articles(4)]

@@ -194,7 +194,7 @@ def _ago(dt: datetime | None) -> str:
 
 def cmd_sources(config: Config, args: argparse.Namespace) -> int:
     with App(config) as app:
-        app.store.sync_sources(config.sources)
+        app.store.sync_sources(config.source_specs())
         rows = app.store.list_sources()
     print(f"{'name':20} {'kind':7} {'state':8} {'last poll':17} {'next poll':17} {'fails':>5}  last error")
     for r in rows:
@@ -211,7 +211,7 @@ def cmd_sources_import(config: Config, args: argparse.Namespace) -> int:
     feeds = read_opml(args.file)
     added = 0
     with App(config) as app:
-        app.store.sync_sources(config.sources)
+        app.store.sync_sources(config.source_specs())
         rows = app.store.list_sources()
         taken, urls = {r.name for r in rows}, {r.location for r in rows} | {s.location for s in config.sources}
         for feed in feeds:
@@ -236,7 +236,7 @@ def cmd_sources_export(config: Config, args: argparse.Namespace) -> int:
     from briefing.ingest.opml import OpmlFeed, render_opml
 
     with App(config) as app:
-        app.store.sync_sources(config.sources)
+        app.store.sync_sources(config.source_specs())
         rows = [r for r in app.store.list_sources() if r.active]
     feeds = [OpmlFeed(r.name, r.location, tuple(r.topics or ())) for r in rows
              if urlsplit(r.location).scheme in ("http", "https")]

@@ -12,11 +12,10 @@ from functools import cached_property
 from briefing.config import Config
 from briefing.errors import Action, BriefingError, classify
 from briefing.ingest import Fetcher, Ingester, PollReport
-from briefing.models import Brief
 from briefing.store import Store
 from briefing.service.matching import delivery_match
 from briefing.service.metrics import Metrics
-from briefing.store.schema import Article, utcnow
+from briefing.models import Article, Brief, utcnow
 from briefing.summarise import Document, Engine, build_engine, cache_key
 
 log = logging.getLogger(__name__)

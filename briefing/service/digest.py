@@ -20,14 +20,11 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import func, select
-
 from briefing.errors import ConfigError
-from briefing.models import Brief
+from briefing.models import Brief, Candidate, Subscription
 from briefing.service.matching import matches
 from briefing.store import Store
 from briefing.stories.digest import group_by_story
-from briefing.store.schema import BriefRow, Digest, Subscription
 
 # A subscriber's first digest covers this much history.
 FIRST_DIGEST_HOURS = 24.0
@@ -72,16 +69,6 @@ class DigestContent:
     @property
     def is_empty(self) -> bool:
         return not self.sections
-
-
-@dataclass(frozen=True)
-class Candidate:
-    """A stored brief with what ranking needs that :class:`Brief` does not carry."""
-
-    brief_id: int
-    article_id: int
-    created_at: datetime
-    brief: Brief
 
 
 # -- ranking ---------------------------------------------------------------
@@ -133,32 +120,6 @@ def rank(candidates: Sequence[Candidate], subs: Sequence[Subscription] | None,
 # -- reading briefs ----------------------------------------------------------
 
 
-def candidates_between(store: Store, start: datetime, end: datetime) -> list[Candidate]:
-    """Briefs written in ``[start, end)``: consecutive digests neither repeat nor skip a brief."""
-    with store.session() as s:
-        rows = list(s.execute(select(BriefRow.id, BriefRow.article_id, BriefRow.created_at)
-                              .where(BriefRow.created_at >= start, BriefRow.created_at < end)
-                              .order_by(BriefRow.id)))
-    return _candidates(store, rows)
-
-
-def candidates_by_id(store: Store, brief_ids: Sequence[int]) -> list[Candidate]:
-    """The briefs of a recorded digest (a retry re-renders exactly what was recorded)."""
-    if not brief_ids:
-        return []
-    with store.session() as s:
-        rows = list(s.execute(select(BriefRow.id, BriefRow.article_id, BriefRow.created_at)
-                              .where(BriefRow.id.in_(list(brief_ids)))))
-    return _candidates(store, rows)
-
-
-def _candidates(store: Store, rows: Sequence[tuple[int, int, datetime]]) -> list[Candidate]:
-    briefs = store.get_briefs([brief_id for brief_id, _, _ in rows])  # one query, not one per brief
-    return [Candidate(brief_id, article_id, created_at, briefs[brief_id])
-            for brief_id, article_id, created_at in rows
-            if brief_id in briefs]  # a brief deleted between the two reads is left out
-
-
 class CandidatePool:
     """Briefs (and their near-duplicate counts) read once per digest run and shared by every
     subscriber's digest, instead of once per subscriber (issue 13). Candidates are immutable, so
@@ -174,7 +135,7 @@ class CandidatePool:
     def between(self, start: datetime, end: datetime) -> list[Candidate]:
         key = (start, end)
         if key not in self._between:
-            found = candidates_between(self.store, start, end)
+            found = self.store.candidates_between(start, end)
             self._between[key] = found
             self._by_id.update((c.brief_id, c) for c in found)
         return self._between[key]
@@ -182,7 +143,7 @@ class CandidatePool:
     def by_id(self, brief_ids: Sequence[int]) -> list[Candidate]:
         missing = [i for i in brief_ids if i not in self._by_id]
         if missing:
-            found = {c.brief_id: c for c in candidates_by_id(self.store, missing)}
+            found = {c.brief_id: c for c in self.store.candidates_by_id(missing)}
             self._by_id.update((i, found.get(i)) for i in missing)
         return [c for i in brief_ids if (c := self._by_id[i]) is not None]
 
@@ -192,13 +153,6 @@ class CandidatePool:
             self._dups.update(self.store.duplicate_counts(missing))
             self._dups_known.update(missing)
         return {i: self._dups[i] for i in article_ids if i in self._dups}
-
-
-def previous_period_end(store: Store, subscriber_id: int, channel: str) -> datetime | None:
-    """Where the subscriber's last digest on this channel stopped (any status)."""
-    with store.session() as s:
-        return s.scalar(select(func.max(Digest.period_end))
-                        .where(Digest.subscriber_id == subscriber_id, Digest.channel == channel))
 
 
 def compose(store: Store, *, digest_date: date, period_start: datetime, period_end: datetime,

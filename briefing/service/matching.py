@@ -8,7 +8,7 @@ from datetime import datetime
 
 from briefing.models import Brief, DeliveryMatch
 from briefing.store import Store
-from briefing.store.schema import Subscription
+from briefing.models import Subscription
 
 
 def _has_keyword(brief: Brief, keyword: str) -> bool:

@@ -24,7 +24,6 @@ from typing import Any, TypeVar
 
 from aiohttp import web
 from apscheduler.triggers.interval import IntervalTrigger
-from sqlalchemy import update
 
 from briefing.config import Config, SourceConfig, secret
 from briefing.deliver.email import UnsubscribeSigner, send_due_digests
@@ -37,14 +36,11 @@ from briefing.service.lease import SenderLease
 from briefing.service.metrics import Metrics, OpsState, add_ops_routes
 from briefing.service.scheduler import (
     build_scheduler,
-    clear_next_runs,
-    forget_jobs_except,
     next_poll_time,
-    record_job_run,
 )
 from briefing.service.threads import DaemonThreads, QueuedEngine
 from briefing.store import Store
-from briefing.store.schema import Delivery, utcnow
+from briefing.models import utcnow
 from briefing.summarise import Document, Engine, build_engine
 from briefing.summarise.worker import Priority, SummariserWorker
 
@@ -54,35 +50,6 @@ T = TypeVar("T")
 # Time kept back from service.shutdown_timeout_seconds for the process to exit after stop().
 EXIT_MARGIN_SECONDS = 2.0
 JobFunc = Callable[[], Awaitable[str | None]]  # returns an error to record, or None
-
-
-def release_claimed_deliveries(store: Store, claimed_since: datetime) -> int:
-    """Put deliveries this process claimed but did not finish back to ``pending``.
-
-    ``Store.claim_deliveries`` stamps ``next_attempt_at`` with the claim time, so rows in
-    ``sending`` stamped after this process started are ours (only the lease holder claims).
-    """
-    with store.session() as s:
-        res = s.execute(update(Delivery)
-                        .where(Delivery.status == "sending", Delivery.next_attempt_at >= claimed_since)
-                        .values(status="pending", next_attempt_at=None))
-        return res.rowcount or 0
-
-
-def reclaim_orphaned_deliveries(store: Store, before: datetime) -> int:
-    """Put deliveries left ``sending`` by an earlier holder of the lease back to ``pending``.
-
-    Called when this process takes the lease at start-up: the earlier holder's lease ran out, so
-    it died (SIGKILL, power) or stopped working; what it claimed would otherwise wait for the
-    store's ten-minute stale window. Parts it recorded as sent stay recorded, so only the
-    missing ones go out (issue 8); a part Telegram accepted in the last milliseconds before the
-    crash, before it was recorded, is the one way a message can arrive twice.
-    """
-    with store.session() as s:
-        res = s.execute(update(Delivery)
-                        .where(Delivery.status == "sending", Delivery.next_attempt_at < before)
-                        .values(status="pending", next_attempt_at=None))
-        return res.rowcount or 0
 
 
 class Service:
@@ -155,12 +122,12 @@ class Service:
 
     async def start(self) -> None:
         store = self.app.store
-        await self.blocking(store.sync_sources, self.config.sources)
+        await self.blocking(store.sync_sources, self.config.source_specs())
         await self._start_http()  # before the model loads: a port in use is reported at once
         await self._start_worker()
         if await self.blocking(self.lease.hold):
             await self._heal()
-            n = await self.blocking(reclaim_orphaned_deliveries, store, self.started_at)
+            n = await self.blocking(store.reclaim_orphaned_deliveries, self.started_at)
             if n:
                 log.warning("took back %d delivery(ies) left 'sending' by a process that died", n)
             await self._start_bot()
@@ -168,7 +135,7 @@ class Service:
             log.warning("another instance is running on this database: standing by until it stops")
         await self._add_jobs()
         if self.lease.held:
-            await self.blocking(forget_jobs_except, store, {job.id for job in self.scheduler.get_jobs()})
+            await self.blocking(store.forget_jobs_except, {job.id for job in self.scheduler.get_jobs()})
         self.scheduler.start()
         log.info("briefing is running: %d job(s)%s", len(self.scheduler.get_jobs()),
                  " (dry run: nothing is sent; digests are not recorded, `briefing digest preview` "
@@ -200,7 +167,7 @@ class Service:
         if self.scheduler.running:
             self.scheduler.shutdown(wait=False)
         if self.lease.held:
-            await self._step("record job state", self.blocking(clear_next_runs, self.app.store), deadline)
+            await self._step("record job state", self.blocking(self.app.store.clear_next_runs), deadline)
         await self._step("release the lease", self.blocking(self.lease.release), deadline)
         if self._threads.busy:
             log.warning("abandoning %d blocking call(s) still running; their items stay pending",
@@ -243,7 +210,7 @@ class Service:
     async def _release_claimed(self) -> None:
         if not self.lease.held:
             return
-        n = await self.blocking(release_claimed_deliveries, self.app.store, self.started_at)
+        n = await self.blocking(self.app.store.release_claimed_deliveries, self.started_at)
         if n:
             log.info("returned %d claimed delivery(ies) to pending", n)
 
@@ -381,7 +348,7 @@ class Service:
     async def _record(self, name: str, started: datetime, error: str | None) -> None:
         job = self.scheduler.get_job(name)
         try:
-            await self.blocking(record_job_run, self.app.store, name, ran_at=started,
+            await self.blocking(self.app.store.record_job_run, name, ran_at=started,
                                 next_run_at=job.next_run_time if job else None, error=error)
         except Exception as exc:  # noqa: BLE001 - the database may be briefly unavailable
             log.warning("could not record the state of job %s: %s", name, exc)
@@ -405,7 +372,7 @@ class Service:
             self.scheduler.remove_job(f"poll:{name}")
             log.info("source %s is no longer polled", name)
         if jobs - wanted.keys() and self.lease.held:
-            await self.blocking(forget_jobs_except, self.app.store, {job.id for job in self.scheduler.get_jobs()})
+            await self.blocking(self.app.store.forget_jobs_except, {job.id for job in self.scheduler.get_jobs()})
         new = [wanted[name] for name in wanted.keys() - jobs]
         if new:
             rows = {r.name: r for r in await self.blocking(self.app.store.list_sources)}

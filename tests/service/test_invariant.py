@@ -55,7 +55,7 @@ os._exit(0)
 def _seed(config: Config) -> None:
     store = Store.open(config.db_url)
     try:
-        store.sync_sources(config.sources)
+        store.sync_sources(config.source_specs())
         for chat in CHATS:
             sub = store.telegram_subscriber(chat)
             store.subscribe(sub.id, "topic", "harbour")
@@ -138,7 +138,7 @@ async def test_start_up_queues_the_deliveries_of_a_brief_left_without_them(
     """A brief an older version stored without its deliveries (died between two transactions)."""
     config = service_config(tmp_path, news)
     store = Store.open(config.db_url)
-    store.sync_sources(config.sources)
+    store.sync_sources(config.source_specs())
     sub = store.telegram_subscriber(CHATS[0])
     store.subscribe(sub.id, "topic", "city")
     late = store.telegram_subscriber(CHATS[1])
@@ -169,7 +169,7 @@ async def test_deliveries_left_sending_by_a_dead_process_go_out_at_the_next_star
     config = service_config(tmp_path, news, telegram={"enabled": True, "base_url": botapi.base_url,
                                                       "per_chat_interval_seconds": 0})
     store = Store.open(config.db_url)
-    store.sync_sources(config.sources)
+    store.sync_sources(config.source_specs())
     sub = store.telegram_subscriber(CHATS[0])
     store.subscribe(sub.id, "topic", "city")
     article = store.add_article(ArticleDraft("https://news.example/long", "Long harbour story",

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from briefing.config import Config
 from briefing.service.runner import Service
-from briefing.service.scheduler import job_records, next_poll_time
+from briefing.service.scheduler import next_poll_time
 from briefing.store import Store
 from briefing.store.schema import utcnow
 from briefing.summarise import Engine
@@ -33,7 +33,7 @@ async def test_a_new_story_in_the_feed_becomes_a_brief(tmp_path: Path, news: New
         news.publish("Tram line extended", "the tram line")
         await eventually(lambda: store.count_briefs() == 2, what="the second story's brief")
         assert store.count_articles() == 2  # polled several times, stored once each
-        jobs = {j.name: j for j in await asyncio.to_thread(job_records, store)}
+        jobs = {j.name: j for j in await asyncio.to_thread(store.job_records)}
     assert jobs["poll:local-news"].last_error is None
     assert jobs["poll:local-news"].last_run_at is not None
     assert len(news.hits) >= 2
@@ -179,7 +179,7 @@ async def test_a_source_added_while_running_is_polled_and_one_removed_is_not(
 
         await asyncio.to_thread(store.set_source_active, "added-in-chat", False)  # /removesource
         await eventually(lambda: svc.scheduler.get_job("poll:added-in-chat") is None, what="its job to go")
-        await eventually(lambda: "poll:added-in-chat" not in {j.name for j in job_records(store)},
+        await eventually(lambda: "poll:added-in-chat" not in {j.name for j in store.job_records()},
                          what="its job to leave `briefing status`")
         await asyncio.to_thread(store.record_poll_failure, "added-in-chat", "x", backoff_base=0, backoff_max=0)
         due = await asyncio.to_thread(last_poll)

@@ -82,7 +82,7 @@ def stories(db_url: str, tmp_path: Path) -> Stories:
                for n in ("ledger-world", "nordic-wire", "harbour-times")]
     config = make_config(tmp_path, database_url=db_url, sources=sources)
     app = App(config)
-    app.store.sync_sources(config.sources)
+    app.store.sync_sources(config.source_specs())
     s = Stories(config, app.store)
     s.app = app  # type: ignore[attr-defined]
     yield s
@@ -163,7 +163,7 @@ def test_a_flagged_unsupported_position_is_dropped_and_followers_get_a_correctio
     aberg = next(a for a in story.brief.actors if "Aberg" in a.name)
     aberg.positions = [Position("says the bank should raise rates to 6%", ["nordic-wire"],
                                 "Aberg said the bank should raise rates to 6%.")]
-    stories.db.save_brief(sid, story.brief)
+    stories.db.save_story_brief(sid, story.brief)
     stories.db.mark_told(sub.id, sid, story.brief, stories.db.get_story(sid).version)
     flag = stories.flag(sid, sub.id, "actor", "Aberg")
     assert [f.id for f in stories.db.flags("open")] == [flag]

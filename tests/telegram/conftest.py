@@ -58,7 +58,7 @@ def make_app(tmp_path: Path, botapi: BotAPIServer, engine: Engine) -> Iterator[C
         config = telegram_config(tmp_path, botapi, ingest, **telegram)
         fetcher = Fetcher(config.ingest, resolver=resolver or system_resolver, ip_allowed=ip_allowed or is_public_ip)
         app = App(config, engine=engine, fetcher=fetcher)
-        app.store.sync_sources(config.sources)
+        app.store.sync_sources(config.source_specs())
         apps.append(app)
         return app
 

@@ -37,9 +37,7 @@ from email.message import EmailMessage
 from email.utils import make_msgid
 from typing import Protocol
 
-from sqlalchemy import func, select, update
 from telegram.error import TelegramError
-from sqlalchemy.exc import IntegrityError
 
 from briefing.config import Config
 from briefing.deliver.email.render import (
@@ -61,11 +59,10 @@ from briefing.service.digest import (
     DigestContent,
     compose,
     latest_slot,
-    previous_period_end,
     zone,
 )
+from briefing.models import Digest, Subscriber
 from briefing.store import Store
-from briefing.store.schema import Digest, Subscriber, Subscription
 
 log = logging.getLogger(__name__)
 
@@ -115,49 +112,7 @@ def _recorded(store: Store, now: datetime) -> set[tuple[int, str, str]]:
     One query per run instead of one per subscriber; local dates are within a day of UTC's.
     """
     today = now.date()
-    days = [(today + timedelta(days=d)).isoformat() for d in (-2, -1, 0, 1)]
-    with store.session() as s:
-        rows = s.execute(select(Digest.subscriber_id, Digest.digest_date, Digest.channel)
-                         .where(Digest.digest_date.in_(days)))
-        return {(sid, day, channel) for sid, day, channel in rows}
-
-
-def _insert(store: Store, row: Digest) -> bool:
-    """Insert a digest row; False when that subscriber x day x channel is already recorded."""
-    try:
-        with store.session() as s:
-            s.add(row)
-        return True
-    except IntegrityError:
-        return False
-
-
-def _chunks(ids: list[int], size: int = 500) -> Iterator[list[int]]:
-    for i in range(0, len(ids), size):  # within every backend's limit of bound parameters
-        yield ids[i:i + size]
-
-
-def _period_ends(store: Store, subscriber_ids: list[int]) -> dict[tuple[int, str], datetime]:
-    """Where each of these subscribers' last digest on each channel stopped (any status)."""
-    out: dict[tuple[int, str], datetime] = {}
-    with store.session() as s:
-        for ids in _chunks(subscriber_ids):
-            q = (select(Digest.subscriber_id, Digest.channel, func.max(Digest.period_end))
-                 .where(Digest.subscriber_id.in_(ids)).group_by(Digest.subscriber_id, Digest.channel))
-            out.update(((sid, channel), end) for sid, channel, end in s.execute(q) if end is not None)
-    return out
-
-
-def _subscriptions_of(store: Store, subscriber_ids: list[int]) -> dict[int, list[Subscription]]:
-    """These subscribers' subscriptions, in :meth:`Store.subscriptions`' order."""
-    out: dict[int, list[Subscription]] = {}
-    with store.session() as s:
-        for ids in _chunks(subscriber_ids):
-            q = (select(Subscription).where(Subscription.subscriber_id.in_(ids))
-                 .order_by(Subscription.subscriber_id, Subscription.kind, Subscription.value))
-            for row in s.scalars(q):
-                out.setdefault(row.subscriber_id, []).append(row)
-    return out
+    return store.recorded_digests([(today + timedelta(days=d)).isoformat() for d in (-2, -1, 0, 1)])
 
 
 def record_due(store: Store, config: Config, now: datetime, *, telegram_on: bool,
@@ -194,7 +149,7 @@ def record_due(store: Store, config: Config, now: datetime, *, telegram_on: bool
     if not due:
         return
     ids = sorted({sub.id for sub, _, _ in due})
-    subscriptions, ends = _subscriptions_of(store, ids), _period_ends(store, ids)
+    subscriptions, ends = store.subscriptions_of(ids), store.digest_period_ends(ids)
     pool = pool or CandidatePool(store)
     for sub, channel, day in due:
         start = ends.get((sub.id, channel)) or now - timedelta(hours=FIRST_DIGEST_HOURS)
@@ -210,15 +165,15 @@ def _record_one(store: Store, config: Config, sub: Subscriber, channel: str, con
                 now: datetime, report: DigestReport) -> int | None:
     empty = content.is_empty and not config.email.send_empty_digest
     msgid = make_msgid(idstring=f"d{sub.id}", domain=msgid_domain(config.email.from_address))
-    row = Digest(subscriber_id=sub.id, digest_date=content.digest_date.isoformat(), channel=channel,
-                 status="empty" if empty else "pending", brief_ids=content.brief_ids,
-                 period_start=content.period_start, period_end=now,
-                 message_id=msgid if channel == "email" else None)
-    if not _insert(store, row):
+    digest_id = store.record_digest(
+        subscriber_id=sub.id, digest_date=content.digest_date.isoformat(), channel=channel,
+        status="empty" if empty else "pending", brief_ids=content.brief_ids,
+        period_start=content.period_start, period_end=now, message_id=msgid if channel == "email" else None)
+    if digest_id is None:  # that subscriber x day x channel is already recorded
         return None
     report.recorded += 1
     report.empty += empty
-    return row.id
+    return digest_id
 
 
 # -- claiming and recording outcomes --------------------------------------------
@@ -242,37 +197,7 @@ def claim_next_for(store: Store, channels: tuple[str, ...], now: datetime, stale
     it just recorded without sorting every pending digest each time, issue 13); ``below`` only
     looks at digests recorded before that id.
     """
-    with store.session() as s:
-        due = (Digest.status == "pending") & (Digest.next_attempt_at.is_(None) | (Digest.next_attempt_at <= now))
-        stale = (Digest.status == "sending") & (Digest.next_attempt_at <= now - stale_after)
-        q = select(Digest).where(Digest.channel.in_(channels), due | stale)
-        if digest_id is not None:
-            q = q.where(Digest.id == digest_id)
-        if below is not None:
-            q = q.where(Digest.id < below)
-        q = q.order_by(Digest.id).limit(1).with_for_update(skip_locked=True)
-        row = s.scalar(q)
-        if row is None:
-            return None
-        row.status, row.next_attempt_at = "sending", now
-        row.attempts += 1
-        return row, s.get(Subscriber, row.subscriber_id)
-
-
-def _update(store: Store, digest_id: int, **values: object) -> None:
-    with store.session() as s:
-        row = s.get(Digest, digest_id)
-        if row is not None:
-            for key, value in values.items():
-                setattr(row, key, value)
-
-
-def _mark_sent(store: Store, row: Digest, now: datetime) -> None:
-    """The digest is sent, and the subscriber's last digest time moves on: one transaction."""
-    with store.session() as s:
-        s.execute(update(Digest).where(Digest.id == row.id).values(status="sent", sent_at=now, last_error=None))
-        s.execute(update(Subscriber).where(Subscriber.id == row.subscriber_id)
-                  .values(last_digest_at=row.period_end))
+    return store.claim_digest(channels, now, stale_after, digest_id=digest_id, below=below)
 
 
 def backoff(config: Config, attempts: int) -> timedelta:
@@ -290,12 +215,12 @@ def _on_error(store: Store, config: Config, row: Digest, exc: Exception, now: da
     if action is Action.RETRY_LATER and still_news:
         wait = (timedelta(seconds=exc.retry_after) if isinstance(exc, RateLimited)
                 else backoff(config, row.attempts))
-        _update(store, row.id, status="pending", next_attempt_at=now + wait, last_error=error)
+        store.update_digest(row.id, status="pending", next_attempt_at=now + wait, last_error=error)
         report.retrying += 1
         return
     if action is Action.RETRY_LATER:
         error = f"gave up: older than email.retry_max_age_hours ({config.email.retry_max_age_hours:g} h): {error}"
-    _update(store, row.id, status="failed", last_error=error[:2000])
+    store.update_digest(row.id, status="failed", last_error=error[:2000])
     report.failed += 1
     if action is Action.DEACTIVATE_RECIPIENT:
         if row.channel == "email":  # e.g. 550 no such mailbox: never mail that address again
@@ -361,7 +286,7 @@ class DigestJob:
                 await self.send_html(sub.telegram_chat_id, parts[i])
             except TelegramError as exc:  # 403 blocked, 429 flood, ...: as the bot's own sender reads them
                 raise delivery_error(exc) from exc
-            _update(self.store, row.id, message_id=str(i + 1))
+            self.store.update_digest(row.id, message_id=str(i + 1))
 
 
 class NotSubscribed(BriefingError, LookupError):
@@ -393,7 +318,7 @@ async def _send_claimed(job: DigestJob, row: Digest, sub: Subscriber | None, now
             raise NotSubscribed("subscriber is gone or inactive")
         await job.send(row, now, sub)
     except NotSubscribed as exc:
-        _update(job.store, row.id, status="failed", last_error=str(exc))
+        job.store.update_digest(row.id, status="failed", last_error=str(exc))
         report.failed += 1
         return
     except Exception as exc:  # noqa: BLE001 - classify() decides; one digest must not stop the rest
@@ -401,7 +326,7 @@ async def _send_claimed(job: DigestJob, row: Digest, sub: Subscriber | None, now
             log.exception("digest %s failed unexpectedly", row.id)
         _on_error(job.store, job.config, row, exc, now, report)
         return
-    _mark_sent(job.store, row, now)
+    job.store.mark_digest_sent(row, now)
     report.sent += 1
 
 
@@ -492,7 +417,7 @@ def preview_digest(store: Store, config: Config, subscriber_ref: str | None = No
     now = now or datetime.now(timezone.utc)
     sub = find_subscriber(store, subscriber_ref) if subscriber_ref else None
     first = now - timedelta(hours=FIRST_DIGEST_HOURS)
-    start = (previous_period_end(store, sub.id, "email") or first) if sub else first
+    start = (store.previous_period_end(sub.id, "email") or first) if sub else first
     tz_name = sub.timezone if sub else "UTC"
     content = compose(store, digest_date=now.astimezone(zone(tz_name)).date(), period_start=start, period_end=now,
                       subs=store.subscriptions(sub.id) if sub else None, now=now,

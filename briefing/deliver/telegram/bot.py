@@ -48,12 +48,12 @@ from briefing.deliver.telegram import ondemand
 from briefing.deliver.telegram.flood import FloodLimiter
 from briefing.ingest.discover import feed_location
 from briefing.deliver.telegram.format import briefs_html, esc, split_html
-from briefing.deliver.telegram.queries import bot_stats, pending_deliveries
+from briefing.deliver.telegram.queries import bot_stats
 from briefing.deliver.telegram.sender import CHANNEL, DeliverySender, DrainReport
 from briefing.errors import ConfigError
 from briefing.service.app import App
-from briefing.store.schema import Subscriber
-from briefing.store.store import SUBSCRIPTION_KINDS
+from briefing.models import Subscriber
+from briefing.store import SUBSCRIPTION_KINDS
 
 log = logging.getLogger(__name__)
 
@@ -334,7 +334,7 @@ class TelegramBot:
 
     async def _dry_drain(self, limit: int) -> DrainReport:
         report = DrainReport()
-        pending = await asyncio.to_thread(pending_deliveries, self.app.store, CHANNEL, limit)
+        pending = await asyncio.to_thread(self.app.store.pending_deliveries, CHANNEL, limit)
         unlogged = [d for d in pending if d.id not in self._dry_logged]
         briefs = await asyncio.to_thread(self.app.store.get_briefs, [d.brief_id for d in unlogged])
         report.would_send = len(pending)

@@ -14,7 +14,7 @@ from briefing.config import Config
 from briefing.deliver.telegram.format import esc
 from briefing.deliver.telegram.queries import BotStats
 from briefing.store import Store
-from briefing.store.schema import Source, Subscriber, Subscription
+from briefing.models import Source, Subscriber, Subscription
 
 _HHMM = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
 _KINDS = ("topic", "source", "keyword")

@@ -33,7 +33,7 @@ from briefing.ingest.extract import charset_of, decode, extract_html
 from briefing.models import Brief
 from briefing.service.matching import filter_briefs
 from briefing.store import Store
-from briefing.store.schema import Subscription, utcnow
+from briefing.models import Subscription, utcnow
 from briefing.summarise import Document, Engine
 
 log = logging.getLogger(__name__)

@@ -18,16 +18,14 @@ from dataclasses import dataclass, field
 from typing import Any
 from datetime import datetime, timedelta
 
-from sqlalchemy.exc import IntegrityError
 from telegram.error import TelegramError
 
 from briefing.config import TelegramConfig
 from briefing.deliver.telegram.flood import ChatMoved, delivery_error
 from briefing.deliver.telegram.format import brief_html, html_to_text, split_html
-from briefing.deliver.telegram.queries import release_deliveries
-from briefing.errors import Action, RateLimited, classify
+from briefing.errors import Action, RateLimited, StoreConflict, classify
+from briefing.models import Delivery, utcnow
 from briefing.store import Store
-from briefing.store.schema import Delivery, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -75,6 +73,8 @@ class DeliverySender:
         self.stopping = False
         # Inline buttons for a brief (issue 12: follow its story, report a problem); None: none.
         self.keyboard_for = keyboard_for
+        # Message ids of the parts sent so far, by delivery id (a claimed row is a frozen record).
+        self._parts: dict[int, str | None] = {}
 
     async def drain(self, limit: int = 1000) -> DrainReport:
         """Claim and send up to ``limit`` due deliveries; returns when none are due or on stop.
@@ -123,7 +123,7 @@ class DeliverySender:
                 for i, delivery in enumerate(group):
                     if self.stopping:
                         ids = [d.id for d in group[i:]]
-                        n = await asyncio.to_thread(release_deliveries, self.store, ids, "not sent: bot stopping")
+                        n = await asyncio.to_thread(self.store.release_deliveries, ids, "not sent: bot stopping")
                         report.released += n
                         return
                     # Shielded: a cancelled drain still records the outcome of a send in flight.
@@ -147,14 +147,25 @@ class DeliverySender:
             report.failed += 1
             return
         try:
+            await self._send_and_record(delivery, chat_id, parts, keyboard, report, chats)
+        finally:
+            self._parts.pop(delivery.id, None)  # what was sent is recorded now, or claimed again later
+
+    async def _send_and_record(self, delivery: Delivery, chat_id: int, parts: list[str], keyboard: Any,
+                               report: DrainReport, chats: dict[int, int | None]) -> None:
+        try:
             # Buttons under a pushed brief (issue 12) go on its last part.
             await self._send_parts(delivery, chat_id, parts, self._send_html, keyboard)
         except Exception as exc:  # noqa: BLE001 - every failure is classified and recorded
             await self._on_error(delivery, chat_id, parts, exc, report, chats)
             return
         # Recording "sent" also records the last part's message id: one transaction per message.
-        await asyncio.to_thread(self.store.mark_delivery_sent, delivery.id, delivery.external_id)
+        await asyncio.to_thread(self.store.mark_delivery_sent, delivery.id, self._sent_ids(delivery))
         report.sent += 1
+
+    def _sent_ids(self, delivery: Delivery) -> str | None:
+        """The message ids of the parts of ``delivery`` sent so far, comma-separated."""
+        return self._parts.get(delivery.id, delivery.external_id)
 
     async def _send_parts(self, delivery: Delivery, chat_id: int, parts: list[str], send: Send,
                           keyboard: Any = None) -> None:
@@ -165,15 +176,15 @@ class DeliverySender:
         Every part but the last is recorded here, at once; the last one is recorded by the caller
         in the same transaction that marks the delivery sent (no other step comes between).
         """
-        done = [x for x in (delivery.external_id or "").split(",") if x]
+        done = [x for x in (self._sent_ids(delivery) or "").split(",") if x]
         for n in range(len(done), len(parts)):
             last = n == len(parts) - 1
             ids = await (send(chat_id, parts[n], keyboard) if last and keyboard is not None  # type: ignore[call-arg]
                          else send(chat_id, parts[n]))
             done += [str(i) for i in ids] or ["0"]  # a dry run returns no id: still one part done
-            delivery.external_id = ",".join(done)
+            sent = self._parts[delivery.id] = ",".join(done)
             if n < len(parts) - 1:
-                await asyncio.to_thread(self.store.record_delivery_parts, delivery.id, delivery.external_id)
+                await asyncio.to_thread(self.store.record_delivery_parts, delivery.id, sent)
 
     async def _on_error(self, delivery: Delivery, chat_id: int, parts: list[str], exc: Exception,
                         report: DrainReport, chats: dict[int, int | None]) -> None:
@@ -195,7 +206,7 @@ class DeliverySender:
                 await asyncio.to_thread(self.store.mark_delivery_failed, delivery.id, f"{text}; plain text: {again}")
                 report.failed += 1
                 return
-            await asyncio.to_thread(self.store.mark_delivery_sent, delivery.id, delivery.external_id)
+            await asyncio.to_thread(self.store.mark_delivery_sent, delivery.id, self._sent_ids(delivery))
             report.sent += 1
             return
         if isinstance(error, ChatMoved):
@@ -236,7 +247,7 @@ class DeliverySender:
         try:
             await asyncio.to_thread(self.store.update_subscriber, delivery.subscriber_id,
                                     telegram_chat_id=moved.new_chat_id)
-        except IntegrityError:
+        except StoreConflict:
             return False
         return True
 

@@ -42,11 +42,8 @@ def brief_keyboard(article_id: int) -> InlineKeyboardMarkup:
 
 
 def keyboard_for_brief(app: Any, brief_id: int) -> InlineKeyboardMarkup | None:
-    from briefing.store.schema import BriefRow
-
-    with app.store.session() as s:
-        row = s.get(BriefRow, brief_id)
-        return brief_keyboard(row.article_id) if row else None
+    article_id = app.store.brief_article_id(brief_id)
+    return brief_keyboard(article_id) if article_id is not None else None
 
 
 def story_keyboard(story_id: int) -> InlineKeyboardMarkup:
