@@ -13,7 +13,7 @@ from briefing.config import Config
 from briefing.errors import Action, BriefingError, classify
 from briefing.ingest import Fetcher, Ingester, PollReport
 from briefing.store import Store
-from briefing.service.matching import delivery_match
+from briefing.matching import delivery_match
 from briefing.service.metrics import Metrics
 from briefing.models import Article, Brief, utcnow
 from briefing.summarise import Document, Engine, build_engine, cache_key

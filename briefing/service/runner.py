@@ -25,20 +25,23 @@ from typing import Any, TypeVar
 from aiohttp import web
 from apscheduler.triggers.interval import IntervalTrigger
 
+from briefing.blocking import blocking
+from briefing.blocking import busy as busy_threads
 from briefing.config import Config, SourceConfig, secret
-from briefing.deliver.email import UnsubscribeSigner, send_due_digests
+from briefing.deliver.email import UnsubscribeSigner
 from briefing.deliver.email.unsubscribe import add_unsubscribe_routes
 from briefing.deliver.telegram import TelegramBot
 from briefing.errors import BriefingError
 from briefing.models import Brief
 from briefing.service.app import App
+from briefing.service.digests import send_due_digests
 from briefing.service.lease import SenderLease
 from briefing.service.metrics import Metrics, OpsState, add_ops_routes
 from briefing.service.scheduler import (
     build_scheduler,
     next_poll_time,
 )
-from briefing.service.threads import DaemonThreads, QueuedEngine
+from briefing.service.threads import QueuedEngine
 from briefing.store import Store
 from briefing.models import utcnow
 from briefing.summarise import Document, Engine, build_engine
@@ -84,14 +87,12 @@ class Service:
         self._bot_started = False
         self._on_demand = 0  # /summary requests waiting for the model
         self._bot_lock = asyncio.Lock()
-        self._threads = DaemonThreads()
         self._running: dict[str, asyncio.Task[None]] = {}
         self._again: set[str] = set()
 
     async def blocking(self, func: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-        """Run a blocking library call (database, fetch, model) off the event loop."""
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._threads, functools.partial(func, *args, **kwargs))
+        """Run a blocking library call (database, fetch, model) on the one executor."""
+        return await blocking(func, *args, **kwargs)
 
     # -- life cycle ----------------------------------------------------------
 
@@ -169,9 +170,9 @@ class Service:
         if self.lease.held:
             await self._step("record job state", self.blocking(self.app.store.clear_next_runs), deadline)
         await self._step("release the lease", self.blocking(self.lease.release), deadline)
-        if self._threads.busy:
+        if busy_threads():
             log.warning("abandoning %d blocking call(s) still running; their items stay pending",
-                        self._threads.busy)
+                        busy_threads())
         self.app.close()
         log.info("stopped")
 

@@ -1,59 +1,13 @@
-"""Running blocking work from the service's event loop: abandonable threads, the queued engine."""
+"""The engine as the service's jobs see it: every call queued on the one summariser worker."""
 
 from __future__ import annotations
 
 import asyncio
-import concurrent.futures
-import threading
-from collections.abc import Callable
-from typing import Any, TypeVar
 
 from briefing.errors import SummariseError
 from briefing.models import Brief
 from briefing.summarise import Document, Engine
 from briefing.summarise.worker import Priority, SummariserWorker
-
-T = TypeVar("T")
-
-
-class DaemonThreads(concurrent.futures.Executor):
-    """Runs each blocking call in its own daemon thread.
-
-    ``asyncio.to_thread`` uses pool threads that the interpreter joins at exit, so one
-    wedged fetch or model call would hold the process past ``shutdown_timeout_seconds``.
-    Daemon threads are abandoned at exit instead; every store write is one transaction,
-    so an abandoned call loses at most the item it was working on, which stays pending.
-    """
-
-    def __init__(self) -> None:
-        self._busy = 0
-        self._lock = threading.Lock()
-
-    def submit(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> concurrent.futures.Future[T]:
-        future: concurrent.futures.Future[T] = concurrent.futures.Future()
-
-        def work() -> None:
-            if not future.set_running_or_notify_cancel():
-                return
-            with self._lock:
-                self._busy += 1
-            try:
-                result, error = fn(*args, **kwargs), None
-            except BaseException as exc:  # noqa: BLE001 - handed to the awaiting coroutine
-                result, error = None, exc
-            with self._lock:
-                self._busy -= 1  # before the waiter wakes, so ``busy`` is exact when it resumes
-            if error is None:
-                future.set_result(result)  # type: ignore[arg-type]
-            else:
-                future.set_exception(error)
-
-        threading.Thread(target=work, name="briefing-blocking", daemon=True).start()
-        return future
-
-    @property
-    def busy(self) -> int:
-        return self._busy
 
 
 class ShuttingDown(RuntimeError):

@@ -1,6 +1,6 @@
 """Digests grouped by story (issue 12): one entry per story, however many outlets briefed it.
 
-Called by :func:`briefing.service.digest.compose`: briefs whose articles belong to one story are
+Called by :func:`briefing.digest.compose.compose`: briefs whose articles belong to one story are
 collapsed into the story's first brief, which counts every outlet of the story as a source.
 Briefs of articles that are in no story pass through unchanged. A story that already existed
 before the digest's period (so the subscriber's previous digest could have shown it) is marked

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from briefing.deliver.email import send_due_digests
+from briefing.service.digests import send_due_digests
 from briefing.deliver.email.smtp import SmtpSender
 from briefing.deliver.email.subscribers import EmailRequestError, request_email_verification, verify_email
 from briefing.deliver.email.unsubscribe import unsubscribe_email

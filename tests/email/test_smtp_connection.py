@@ -14,7 +14,7 @@ import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
-from briefing.deliver.email import send_due_digests
+from briefing.service.digests import send_due_digests
 from briefing.store import Store
 from briefing.store.schema import Digest
 from tests.email.conftest import HOUR, Ctx, Mailbox, add_brief, add_subscriber, email_config, free_port, utc

@@ -11,7 +11,8 @@ import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
-from briefing.deliver.email import SmtpSender, send_due_digests
+from briefing.deliver.email import SmtpSender
+from briefing.service.digests import send_due_digests
 from briefing.store import Store
 from briefing.store.schema import Digest
 from tests.email.conftest import (

@@ -215,7 +215,7 @@ def test_digest_lists_a_story_once_with_all_its_outlets(stories: Stories) -> Non
     from datetime import date, datetime, timedelta, timezone
 
     from briefing.models import Brief
-    from briefing.service.digest import compose
+    from briefing.digest import compose
 
     app = stories.app  # type: ignore[attr-defined]
     for i, d in enumerate([LEDGER, WIRE, DISTRACTORS[1]], 1):
@@ -238,7 +238,7 @@ def test_digest_marks_a_story_seen_before_the_period_as_an_update(stories: Stori
     from datetime import date, datetime, timedelta, timezone
 
     from briefing.models import Brief
-    from briefing.service.digest import compose
+    from briefing.digest import compose
 
     app = stories.app  # type: ignore[attr-defined]
     add(app, LEDGER)

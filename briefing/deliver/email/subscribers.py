@@ -22,10 +22,10 @@ from email.utils import make_msgid
 from briefing.config import Config
 from briefing.deliver.email.digests import MessageSender
 from briefing.deliver.email.render import build_message, msgid_domain, render_code
-from briefing.deliver.telegram.commands import known_sources, known_topics
+from briefing.matching import known_sources, known_topics
 from briefing.errors import BriefingError, DeliveryError, StoreConflict
 from briefing.models import Subscriber
-from briefing.service.digest import parse_digest_time, zone
+from briefing.digest import digest_time_text, zone
 from briefing.store import Store
 
 # Digest time given to a subscriber who verifies an address without having chosen one.
@@ -146,7 +146,7 @@ def add_email_subscriber(store: Store, config: Config, address: str, *, topics: 
     """Add (or update) a verified email subscriber with subscriptions. Validates everything first."""
     email = normalise_email(address)
     if digest_time is not None:
-        parse_digest_time(digest_time)
+        digest_time = digest_time_text(digest_time)  # checked, and stored as HH:MM
     if timezone_name is not None:
         zone(timezone_name)
     _check_known("topic", topics, set(known_topics(config, store)))

@@ -42,6 +42,7 @@ from telegram.ext import (
     filters,
 )
 
+from briefing.blocking import blocking
 from briefing.config import TelegramConfig, secret
 from briefing.deliver.telegram import commands as cmd
 from briefing.deliver.telegram import ondemand
@@ -51,6 +52,7 @@ from briefing.deliver.telegram.format import briefs_html, esc, split_html
 from briefing.deliver.telegram.queries import bot_stats
 from briefing.deliver.telegram.sender import CHANNEL, DeliverySender, DrainReport
 from briefing.errors import ConfigError
+from briefing.matching import known_sources, known_topics
 from briefing.service.app import App
 from briefing.models import Subscriber
 from briefing.store import SUBSCRIPTION_KINDS
@@ -109,7 +111,7 @@ class CommandRequest:
 
     async def run(self, func: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         """Run a blocking library call (database, fetch) off the event loop."""
-        return await asyncio.to_thread(func, *args, **kwargs)
+        return await blocking(func, *args, **kwargs)
 
     async def subscriber(self, reactivate: bool = False) -> Subscriber:
         """This chat's subscriber, created on first contact; ``reactivate`` undoes a /stop."""
@@ -334,9 +336,9 @@ class TelegramBot:
 
     async def _dry_drain(self, limit: int) -> DrainReport:
         report = DrainReport()
-        pending = await asyncio.to_thread(self.app.store.pending_deliveries, CHANNEL, limit)
+        pending = await blocking(self.app.store.pending_deliveries, CHANNEL, limit)
         unlogged = [d for d in pending if d.id not in self._dry_logged]
-        briefs = await asyncio.to_thread(self.app.store.get_briefs, [d.brief_id for d in unlogged])
+        briefs = await blocking(self.app.store.get_briefs, [d.brief_id for d in unlogged])
         report.would_send = len(pending)
         for d in unlogged:
             self._dry_logged.add(d.id)
@@ -439,8 +441,8 @@ async def subscriptions_view(req: CommandRequest, sub: Subscriber) -> tuple[str,
     """The user's subscriptions with a button per configured topic and source (and followed keyword) to toggle."""
     store, config = req.app.store, req.app.config
     subs = await req.run(store.subscriptions, sub.id)
-    topics = await req.run(cmd.known_topics, config, store)
-    sources = await req.run(cmd.known_sources, store)
+    topics = await req.run(known_topics, config, store)
+    sources = await req.run(known_sources, store)
     followed = {(s.kind, s.value) for s in subs}
     buttons = []
     keywords = [s.value for s in subs if s.kind == "keyword"]  # followed ones, so they can be dropped
@@ -486,8 +488,8 @@ async def subscribe_command(req: CommandRequest) -> None:
         return
     store, config = req.app.store, req.app.config
     try:
-        target = cmd.resolve_target(req.text, await req.run(cmd.known_topics, config, store),
-                                    await req.run(cmd.known_sources, store))
+        target = cmd.resolve_target(req.text, await req.run(known_topics, config, store),
+                                    await req.run(known_sources, store))
     except cmd.UsageError as exc:
         await req.reply(str(exc))
         return

@@ -20,6 +20,7 @@ from datetime import datetime, timedelta
 
 from telegram.error import TelegramError
 
+from briefing.blocking import blocking
 from briefing.config import TelegramConfig
 from briefing.deliver.telegram.flood import ChatMoved, delivery_error
 from briefing.deliver.telegram.format import brief_html, html_to_text, split_html
@@ -87,7 +88,7 @@ class DeliverySender:
         rendered: dict[int, list[str] | None] = {}  # brief id -> its message parts (None: deleted)
         keyboards: dict[int, Any] = {}  # brief id -> its buttons (issue 12), built once per drain too
         while report.claimed < limit and not self.stopping:
-            batch = await asyncio.to_thread(self.store.claim_deliveries, CHANNEL,
+            batch = await blocking(self.store.claim_deliveries, CHANNEL,
                                             limit=min(BATCH, limit - report.claimed), now=self.clock())
             if not batch:
                 break
@@ -110,7 +111,7 @@ class DeliverySender:
 
     async def _send_batch(self, batch: list[Delivery], rendered: dict[int, list[str] | None],
                           keyboards: dict[int, Any], report: DrainReport) -> None:
-        chats = await asyncio.to_thread(self._render_missing, batch, rendered, keyboards)
+        chats = await blocking(self._render_missing, batch, rendered, keyboards)
         # One chat's deliveries go in order; different chats go concurrently (the flood
         # limiter spaces them).
         by_subscriber: dict[int, list[Delivery]] = {}
@@ -123,7 +124,7 @@ class DeliverySender:
                 for i, delivery in enumerate(group):
                     if self.stopping:
                         ids = [d.id for d in group[i:]]
-                        n = await asyncio.to_thread(self.store.release_deliveries, ids, "not sent: bot stopping")
+                        n = await blocking(self.store.release_deliveries, ids, "not sent: bot stopping")
                         report.released += n
                         return
                     # Shielded: a cancelled drain still records the outcome of a send in flight.
@@ -143,7 +144,7 @@ class DeliverySender:
         chat_id = chats.get(sid)
         if chat_id is None or parts is None:
             why = "brief no longer exists" if parts is None else "subscriber inactive or has no chat"
-            await asyncio.to_thread(self.store.mark_delivery_failed, delivery.id, why)
+            await blocking(self.store.mark_delivery_failed, delivery.id, why)
             report.failed += 1
             return
         try:
@@ -160,7 +161,7 @@ class DeliverySender:
             await self._on_error(delivery, chat_id, parts, exc, report, chats)
             return
         # Recording "sent" also records the last part's message id: one transaction per message.
-        await asyncio.to_thread(self.store.mark_delivery_sent, delivery.id, self._sent_ids(delivery))
+        await blocking(self.store.mark_delivery_sent, delivery.id, self._sent_ids(delivery))
         report.sent += 1
 
     def _sent_ids(self, delivery: Delivery) -> str | None:
@@ -184,7 +185,7 @@ class DeliverySender:
             done += [str(i) for i in ids] or ["0"]  # a dry run returns no id: still one part done
             sent = self._parts[delivery.id] = ",".join(done)
             if n < len(parts) - 1:
-                await asyncio.to_thread(self.store.record_delivery_parts, delivery.id, sent)
+                await blocking(self.store.record_delivery_parts, delivery.id, sent)
 
     async def _on_error(self, delivery: Delivery, chat_id: int, parts: list[str], exc: Exception,
                         report: DrainReport, chats: dict[int, int | None]) -> None:
@@ -195,7 +196,7 @@ class DeliverySender:
         if action is Action.DEACTIVATE_RECIPIENT:
             # https://core.telegram.org/bots/faq: a blocked bot gets 403 for that chat for good.
             log.info("deactivating subscriber %s: %s", delivery.subscriber_id, error)
-            await asyncio.to_thread(self.store.deactivate_subscriber, delivery.subscriber_id, str(error))
+            await blocking(self.store.deactivate_subscriber, delivery.subscriber_id, str(error))
             chats[delivery.subscriber_id] = None
             report.deactivated += 1
             return
@@ -203,25 +204,25 @@ class DeliverySender:
             try:  # the parts already accepted stay; the rest go as plain text
                 await self._send_parts(delivery, chat_id, parts, self._send_plain_part)
             except Exception as again:  # noqa: BLE001 - recorded below
-                await asyncio.to_thread(self.store.mark_delivery_failed, delivery.id, f"{text}; plain text: {again}")
+                await blocking(self.store.mark_delivery_failed, delivery.id, f"{text}; plain text: {again}")
                 report.failed += 1
                 return
-            await asyncio.to_thread(self.store.mark_delivery_sent, delivery.id, self._sent_ids(delivery))
+            await blocking(self.store.mark_delivery_sent, delivery.id, self._sent_ids(delivery))
             report.sent += 1
             return
         if isinstance(error, ChatMoved):
             if await self._follow_move(delivery, error):  # send again at once, to the new id
                 chats[delivery.subscriber_id] = error.new_chat_id
-                await asyncio.to_thread(self.store.mark_delivery_retry, delivery.id, text, self.clock())
+                await blocking(self.store.mark_delivery_retry, delivery.id, text, self.clock())
                 report.retry_later += 1
             else:  # the new chat is subscribed on its own: this one is gone
-                await asyncio.to_thread(self.store.deactivate_subscriber, delivery.subscriber_id, str(error))
+                await blocking(self.store.deactivate_subscriber, delivery.subscriber_id, str(error))
                 chats[delivery.subscriber_id] = None
                 report.deactivated += 1
             return
         if action is Action.RETRY_LATER and self.still_news(delivery):
             delay = error.retry_after if isinstance(error, RateLimited) else self.backoff(delivery.attempts)
-            await asyncio.to_thread(self.store.mark_delivery_retry, delivery.id, text,
+            await blocking(self.store.mark_delivery_retry, delivery.id, text,
                                     self.clock() + timedelta(seconds=delay))
             report.retry_later += 1
             return
@@ -230,7 +231,7 @@ class DeliverySender:
         elif action is Action.RETRY_LATER:
             text = (f"gave up after {delivery.attempts} attempts: the brief is older than "
                     f"telegram.retry_max_age_hours ({self.config.retry_max_age_hours:g} h): {text}")
-        await asyncio.to_thread(self.store.mark_delivery_failed, delivery.id, text)
+        await blocking(self.store.mark_delivery_failed, delivery.id, text)
         report.failed += 1
 
     async def _send_plain_part(self, chat_id: int, part: str) -> list[int]:
@@ -245,7 +246,7 @@ class DeliverySender:
     async def _follow_move(self, delivery: Delivery, moved: ChatMoved) -> bool:
         """Point the subscriber at the group's new chat id; False if another subscriber has it."""
         try:
-            await asyncio.to_thread(self.store.update_subscriber, delivery.subscriber_id,
+            await blocking(self.store.update_subscriber, delivery.subscriber_id,
                                     telegram_chat_id=moved.new_chat_id)
         except StoreConflict:
             return False

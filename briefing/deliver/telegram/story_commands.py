@@ -8,12 +8,12 @@ in :class:`briefing.stories.service.Stories`.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
+from briefing.blocking import blocking
 from briefing.deliver.telegram.bot import Command, CommandRequest
 from briefing.deliver.telegram.format import esc
 from briefing.stories.render import story_html
@@ -159,7 +159,7 @@ async def send_notices(bot: Any, notices: list[Notice]) -> int:
             log.info("dry run: would send story %s update to chat %s", n.story_id, n.chat_id)
             continue
         await bot.send(n.chat_id, n.html, keyboard=None)
-        if await asyncio.to_thread(st.told, n):
+        if await blocking(st.told, n):
             sent += 1
     return sent
 
@@ -167,8 +167,8 @@ async def send_notices(bot: Any, notices: list[Notice]) -> int:
 async def send_story_updates(bot: Any) -> int:
     """The service's deliver job calls this: assign new articles, then send "What's new"."""
     st = stories_of(bot.app)
-    await asyncio.to_thread(st.update)
-    return await send_notices(bot, await asyncio.to_thread(st.notices))
+    await blocking(st.update)
+    return await send_notices(bot, await blocking(st.notices))
 
 
 async def on_button(bot: Any, update: Update) -> None:
