@@ -29,7 +29,7 @@ sys.path.insert(0, str(REPO))
 from briefing.config import parse_config  # noqa: E402
 from briefing.deliver.telegram import TelegramBot  # noqa: E402
 from briefing.models import Actor, ArticleDraft, Brief  # noqa: E402
-from briefing.service.app import App  # noqa: E402
+from briefing.app import App  # noqa: E402
 from briefing.store.schema import Subscriber, Subscription  # noqa: E402
 from tests.telegram.botapi_server import TOKEN  # noqa: E402
 

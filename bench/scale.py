@@ -52,7 +52,7 @@ from briefing.deliver.telegram.sender import DeliverySender, DrainReport  # noqa
 from briefing.ingest import Fetcher, Ingester  # noqa: E402
 from briefing.ingest.dedup import NUM_PERM, _MASK, _PERMS, _shingles, fingerprint, similarity  # noqa: E402
 from briefing.models import Brief, Candidate  # noqa: E402
-from briefing.service.app import App  # noqa: E402
+from briefing.app import App  # noqa: E402
 from briefing.service.digests import send_due_digests  # noqa: E402
 from briefing import digest as digest_compose  # noqa: E402
 from briefing.matching import matches  # noqa: E402

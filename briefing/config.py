@@ -10,6 +10,7 @@ each key (``tests/test_docs.py`` keeps the two in step).
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from typing import Any, Literal
 
@@ -25,6 +26,15 @@ DEFAULT_USER_AGENT = "briefing/0.1 (+https://github.com/briefing-bot/briefing; s
 class _Section(BaseModel):
     # Unknown keys are errors: a typo must not silently fall back to a default.
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def compile_pattern(pattern: str) -> re.Pattern[str]:
+    """A keyword/phrase as whole words, or ``/regex/``; raises ``re.error`` for a bad regex."""
+    text = pattern.strip()
+    if len(text) >= 2 and text.startswith("/") and text.endswith("/"):
+        return re.compile(text[1:-1], re.IGNORECASE)
+    words = r"\s+".join(re.escape(w) for w in text.split())
+    return re.compile(rf"(?<!\w){words}(?!\w)", re.IGNORECASE)
 
 
 class SourceConfig(_Section):
@@ -43,10 +53,6 @@ class SourceConfig(_Section):
     @field_validator("include", "exclude")
     @classmethod
     def _patterns(cls, patterns: tuple[str, ...]) -> tuple[str, ...]:
-        import re
-
-        from briefing.ingest.filters import compile_pattern
-
         for p in patterns:
             if not p.strip():
                 raise ValueError("an empty pattern would match everything")

@@ -10,7 +10,7 @@ from briefing.deliver.telegram.digest import telegram_digest
 from briefing.deliver.telegram.format import brief_html, html_to_text
 from briefing.models import Actor, ArticleDraft, Brief
 from briefing.digest import DigestContent, DigestItem, DigestSection
-from briefing.service.render import brief_markdown, brief_text
+from briefing.cli.render import brief_markdown, brief_text
 from briefing.store import Store
 
 GIST = "Valmere's council approved a £40m flood barrier after the river hit a record <level>."

@@ -14,8 +14,8 @@ from briefing.cli import EXIT_FAILED, EXIT_OK, common_options, engine_options
 from briefing.config import Config
 from briefing.errors import ConfigError
 from briefing.ingest import PollReport
-from briefing.service import App, SummariseReport
-from briefing.service.render import brief_text, briefs_json, write_exports
+from briefing.app import App, SummariseReport
+from briefing.cli.render import brief_text, briefs_json, write_exports
 
 
 def register(sub: Any) -> None:
@@ -252,7 +252,7 @@ def cmd_sources_export(config: Config, args: argparse.Namespace) -> int:
 def _eval_folds(examples: list[Any], k: int, as_json: bool) -> int:
     from dataclasses import asdict
 
-    from briefing.service.crossval import cross_validate, format_cv
+    from briefing.evaluation.crossval import cross_validate, format_cv
 
     if not 2 <= k <= len(examples):
         raise ConfigError(f"--folds: expected 2 to {len(examples)} (the number of pairs), got {k}")
@@ -270,7 +270,7 @@ def _eval_folds(examples: list[Any], k: int, as_json: bool) -> int:
 
 
 def cmd_eval(config: Config, args: argparse.Namespace) -> int:
-    from briefing.service.evaluate import evaluate, format_table, load_examples
+    from briefing.evaluation.evaluate import evaluate, format_table, load_examples
 
     examples = load_examples(args.file, limit=args.limit)
     if args.folds is not None:

@@ -9,7 +9,7 @@ from typing import Any
 
 from briefing.cli import EXIT_OK, common_options
 from briefing.config import Config
-from briefing.service import App
+from briefing.app import App
 
 
 def register(sub: Any) -> None:

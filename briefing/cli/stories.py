@@ -43,7 +43,7 @@ def cmd_eval_stories(config: Config, args: argparse.Namespace) -> int:
 
 
 def cmd_stories(config: Config, args: argparse.Namespace) -> int:
-    from briefing.service import App
+    from briefing.app import App
     from briefing.stories.render import story_text
 
     with App(config) as app:

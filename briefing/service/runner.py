@@ -33,7 +33,8 @@ from briefing.deliver.email.unsubscribe import add_unsubscribe_routes
 from briefing.deliver.telegram import TelegramBot
 from briefing.errors import BriefingError
 from briefing.models import Brief
-from briefing.service.app import App
+from briefing.app import App
+from briefing.service.bot_commands import bot_commands
 from briefing.service.digests import send_due_digests
 from briefing.service.lease import SenderLease
 from briefing.service.metrics import Metrics, OpsState, add_ops_routes
@@ -231,7 +232,7 @@ class Service:
             return None
         # Without a token and without --dry-run the bot raises a ConfigError naming the variable.
         return TelegramBot(self.app, tg, token=secret(tg.token_env), dry_run=self.dry_run,
-                           summarise=self._summarise_now, improve=self._improve_now)
+                           summarise=self._summarise_now, improve=self._improve_now, extra_commands=bot_commands())
 
     async def _start_worker(self) -> None:
         """Load the model (a missing model is a start-up error, not a failure per job) and start

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
-from briefing.service.app import App
+from briefing.app import App
 from briefing.models import JobRecord, LeaseInfo, Source, utcnow
 from briefing.service.lease import SENDER
 

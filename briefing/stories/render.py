@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from briefing.deliver.telegram.format import esc, link
+from briefing.markup import esc, link
 from briefing.models import StoredStory, StoryBrief
 from briefing.stories.diff import Change
 

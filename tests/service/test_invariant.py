@@ -18,7 +18,7 @@ from sqlalchemy import event, select
 
 from briefing.config import Config
 from briefing.models import ArticleDraft, Brief, DeliveryMatch
-from briefing.service.app import App
+from briefing.app import App
 from briefing.service.runner import Service
 from briefing.store import Store
 from briefing.store.schema import Article, BriefRow, Delivery
@@ -33,7 +33,7 @@ CHILD = r"""
 import os, sys
 from sqlalchemy import event
 from briefing.config import load_config
-from briefing.service.app import App
+from briefing.app import App
 
 pattern, nth = sys.argv[2], int(sys.argv[3])
 app = App(load_config(sys.argv[1]))

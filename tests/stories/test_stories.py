@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from briefing.ingest.dedup import fingerprint
-from briefing.service.app import App
+from briefing.app import App
 from briefing.stories.cluster import Clusterer, Params
 from briefing.stories.evaluate import Matrices, fast_cluster
 from briefing.stories.metrics import bcubed, pair_counts

@@ -15,7 +15,7 @@ from briefing.config import Config
 from briefing.deliver.telegram import TelegramBot
 from briefing.ingest.fetch import Fetcher, IPPolicy, Resolver, is_public_ip, system_resolver
 from briefing.models import Actor, ArticleDraft, Brief
-from briefing.service.app import App
+from briefing.app import App
 from briefing.summarise import Engine, build_engine
 from tests.conftest import make_config
 from tests.telegram.botapi_server import TOKEN, BotAPIServer

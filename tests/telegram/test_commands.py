@@ -8,7 +8,7 @@ import json
 import pytest
 
 from briefing.deliver.telegram import TelegramBot
-from briefing.service.app import App
+from briefing.app import App
 from tests.httpserver import LocalHTTPServer
 from tests.telegram.botapi_server import BotAPIServer, parse_html
 from tests.telegram.conftest import ADMIN, add_brief, ask

@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from briefing.deliver.telegram import DrainReport, TelegramBot
 from briefing.models import Actor
-from briefing.service.app import App
+from briefing.app import App
 from briefing.store.schema import Delivery, utcnow
 from tests.telegram.botapi_server import TOKEN, BotAPIServer, parse_html
 from tests.telegram.conftest import add_brief, ask, running

@@ -6,7 +6,7 @@ import ipaddress
 from collections.abc import Callable
 
 from briefing.deliver.telegram import TelegramBot
-from briefing.service.app import App
+from briefing.app import App
 from tests.builders import article_text, html_page
 from tests.httpserver import LocalHTTPServer, Response
 from tests.telegram.botapi_server import BotAPIServer, parse_html

@@ -9,7 +9,7 @@ import aiohttp
 import pytest
 
 from briefing.errors import ConfigError
-from briefing.service.app import App
+from briefing.app import App
 from tests.telegram.botapi_server import BotAPIServer
 from tests.telegram.conftest import running
 

@@ -3,9 +3,8 @@
 Built on python-telegram-bot 22 (asyncio). :class:`TelegramBot` is what ``briefing run`` holds;
 see its docstring for the contract. Commands are :class:`Command` entries — name, menu
 description, handler — assembled into one list that drives the handlers, ``/help`` and the
-``setMyCommands`` menu, so the three can never disagree. Another module adds commands by
-passing ``extra_commands`` (the email helper's ``briefing.deliver.telegram.email_commands``
-exports ``COMMANDS`` and is picked up by default when it exists).
+``setMyCommands`` menu, so the three can never disagree. The service adds the other commands by
+passing ``extra_commands`` (one list, :func:`briefing.service.bot_commands.bot_commands`).
 """
 
 from __future__ import annotations
@@ -13,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import hmac
 import html
-import importlib
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
@@ -53,7 +51,7 @@ from briefing.deliver.telegram.queries import bot_stats
 from briefing.deliver.telegram.sender import CHANNEL, DeliverySender, DrainReport
 from briefing.errors import ConfigError
 from briefing.matching import known_sources, known_topics
-from briefing.service.app import App
+from briefing.app import App
 from briefing.models import Subscriber
 from briefing.store import SUBSCRIPTION_KINDS
 
@@ -151,14 +149,13 @@ class TelegramBot:
 
     ``summarise`` runs one on-demand summary (``Document -> Brief``); the service passes its
     worker queue with interactive priority. By default the engine runs in a thread.
-    ``extra_commands`` adds :class:`Command` entries (to the handlers, ``/help`` and the menu);
-    ``None`` loads ``COMMANDS`` from ``briefing.deliver.telegram.email_commands`` if it exists.
+    ``extra_commands`` adds :class:`Command` entries (to the handlers, ``/help`` and the menu).
     """
 
     def __init__(self, app: App, config: TelegramConfig, *, token: str | None, dry_run: bool = False,
                  summarise: ondemand.Summarise | None = None,
                  improve: ondemand.Improve | None = None,
-                 extra_commands: Sequence[Command] | None = None) -> None:
+                 extra_commands: Sequence[Command] = ()) -> None:
         if token is None and not dry_run:
             raise ConfigError(f"telegram: no bot token (set ${config.token_env}, or use --dry-run)")
         self.app, self.config = app, config
@@ -170,8 +167,6 @@ class TelegramBot:
         self.limiter = FloodLimiter(config.messages_per_second, config.per_chat_interval_seconds,
                                     config.max_retries,
                                     group_messages_per_minute=config.group_messages_per_minute)
-        if extra_commands is None:
-            extra_commands = _plugin_commands()
         self.commands: list[Command] = [*core_commands(), *extra_commands]
         self.sender = DeliverySender(app.store, config, self.send_html, self.send_plain,
                                      keyboard_for=self._brief_keyboard)
@@ -417,22 +412,6 @@ class TelegramBot:
             usage = c.usage or f"/{c.name}"
             lines.append(f"{esc(usage)} — {esc(c.description)}" + (" (admin)" if c.admin else ""))
         return "\n".join(lines)
-
-
-_PLUGINS = ("briefing.deliver.telegram.email_commands", "briefing.deliver.telegram.story_commands")
-
-
-def _plugin_commands() -> list[Command]:
-    commands: list[Command] = []
-    for name in _PLUGINS:
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name != name:
-                raise
-            continue
-        commands.extend(getattr(module, "COMMANDS", []))
-    return commands
 
 
 # -- views ---------------------------------------------------------------------

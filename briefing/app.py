@@ -1,4 +1,8 @@
-"""The application object: one config, one store, one fetcher, one engine per process."""
+"""The library façade: one config, one store, one fetcher, one engine per process.
+
+Every face calls it: the command line, the bot's handlers and the service's jobs each parse their
+input, make one call here (or on its store) and reply (``docs/architecture.md``).
+"""
 
 from __future__ import annotations
 
@@ -8,13 +12,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import cached_property
+from typing import Protocol
 
 from briefing.config import Config
 from briefing.errors import Action, BriefingError, classify
 from briefing.ingest import Fetcher, Ingester, PollReport
 from briefing.store import Store
 from briefing.matching import delivery_match
-from briefing.service.metrics import Metrics
 from briefing.models import Article, Brief, utcnow
 from briefing.summarise import Document, Engine, build_engine, cache_key
 
@@ -30,6 +34,12 @@ class SummariseReport:
     retry_later: str | None = None  # the store was busy: stopped early, nothing lost
 
 
+class SummaryTimer(Protocol):
+    """Where the seconds of each summary go (the service's ``/metrics`` counters)."""
+
+    def summarised(self, seconds: float) -> None: ...
+
+
 class App:
     """Owns the long-lived parts. Build it once at start-up and pass it down."""
 
@@ -39,7 +49,7 @@ class App:
         self.store = store or Store.open(config.db_url)
         self.fetcher = fetcher or Fetcher(config.ingest)
         self._engine = engine
-        self.metrics: Metrics | None = None  # the service's counters (/metrics), when it runs
+        self.metrics: SummaryTimer | None = None  # the service's counters (/metrics), when it runs
 
     def close(self) -> None:
         if "ingester" in self.__dict__:  # built on first use (cached_property)
