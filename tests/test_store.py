@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import sqlite3
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 
 import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import inspect, text
+from sqlalchemy import event, inspect, text
 
 
+from briefing.errors import Action, StoreBusy, classify
 from briefing.models import Actor, ArticleDraft, Brief, DeliveryMatch, SourceSpec
 from briefing.store import Store
 from briefing.store.db import _alembic_config, current_revision, head_revision, make_engine, upgrade
@@ -238,3 +242,51 @@ def test_pending_articles_take_turns_between_sources(store: Store) -> None:
     quiet = [add_article(store, n, "quiet") for n in range(21, 23)]
     first = [a.id for a in store.pending_articles(4)]
     assert first == [flood[0], quiet[0], flood[1], quiet[1]]
+
+
+def test_a_locked_database_is_busy_and_retried_not_failed(tmp_path: Path) -> None:
+    """Issue 11: "database is locked" leaves the store as StoreBusy, which classify() reads as
+    retry later (a digest or a brief waiting on it is retried, not failed); nothing is written."""
+    path = tmp_path / "locked.db"
+    store = Store.open(f"sqlite:///{path}")
+    store.engine.dispose()
+    # After the store's own pragmas (busy_timeout 10 s): wait 0.1 s for the lock instead.
+    event.listen(store.engine, "connect", lambda conn, _record: conn.execute("PRAGMA busy_timeout=100"))
+    locker = sqlite3.connect(path, isolation_level=None)
+    try:
+        locker.execute("BEGIN EXCLUSIVE")  # another process writing
+        with pytest.raises(StoreBusy) as raised:
+            store.add_source("wire", "feed", "http://x.test/f")
+        assert classify(raised.value) is Action.RETRY_LATER and "locked" in str(raised.value)
+        locker.execute("ROLLBACK")
+        assert store.get_source("wire") is None  # rolled back: nothing half-written
+        assert store.add_source("wire", "feed", "http://x.test/f").name == "wire"  # and later it works
+    finally:
+        locker.close()
+        store.close()
+
+
+def test_two_senders_racing_never_claim_one_delivery_twice(db_url: str) -> None:
+    """The claim (SELECT ... FOR UPDATE SKIP LOCKED on PostgreSQL) from two connections at once:
+    every delivery is claimed exactly once."""
+    stores = [Store.open(db_url), Store.open(db_url)]
+    try:
+        first = stores[0]
+        subs = [first.telegram_subscriber(5000 + i) for i in range(40)]
+        for n in range(1, 6):
+            first.queue_deliveries(first.save_brief(add_article(first, n), brief(), f"k{n}"),
+                                   [(s.id, "telegram") for s in subs])
+        claimed: list[list[int]] = [[], []]
+
+        def claim(i: int) -> None:
+            while batch := stores[i].claim_deliveries("telegram", limit=7):
+                claimed[i] += [d.id for d in batch]
+
+        with ThreadPoolExecutor(2) as pool:
+            list(pool.map(claim, [0, 1]))
+        everything = claimed[0] + claimed[1]
+        assert len(everything) == len(set(everything)) == 200
+        assert first.delivery_counts() == {"sending": 200}
+    finally:
+        for s in stores:
+            s.close()

@@ -54,20 +54,24 @@ class Outbox(StoreBase):
         A ``sending`` row older than ``stale_after`` was claimed by a process that died; it is
         claimed again (the window between Telegram accepting a message and us recording it is the
         only place a message could go twice).
+
+        One ``UPDATE ... WHERE id IN (SELECT ... FOR UPDATE SKIP LOCKED) ... RETURNING``: two
+        senders claiming at once get different rows. On PostgreSQL the locked rows are skipped;
+        on SQLite the one statement is one write, and the claimable condition is checked again
+        in it (a SELECT then an UPDATE let two connections claim the same rows, issue 11).
         """
         now = now or utcnow()
+        claimable = (Delivery.channel == channel) & (
+            ((Delivery.status == "pending") & (Delivery.next_attempt_at.is_(None) | (Delivery.next_attempt_at <= now)))
+            | ((Delivery.status == "sending") & (Delivery.next_attempt_at <= now - stale_after)))
+        ids = (select(Delivery.id).where(claimable).order_by(Delivery.id).limit(limit)
+               .with_for_update(skip_locked=True).scalar_subquery())
+        stmt = (update(Delivery).where(Delivery.id.in_(ids), claimable)
+                .values(status="sending", next_attempt_at=now, attempts=Delivery.attempts + 1)
+                .returning(*Delivery.__table__.columns))
         with self.session() as s:
-            due = (Delivery.status == "pending") & (
-                Delivery.next_attempt_at.is_(None) | (Delivery.next_attempt_at <= now))
-            stale = (Delivery.status == "sending") & (Delivery.next_attempt_at <= now - stale_after)
-            q = (select(Delivery).where(Delivery.channel == channel, due | stale)
-                 .order_by(Delivery.id).limit(limit).with_for_update(skip_locked=True))
-            rows = list(s.scalars(q))
-            for row in rows:
-                row.status, row.next_attempt_at = "sending", now
-                row.attempts += 1
-            s.flush()
-            return [record(models.Delivery, row) for row in rows]
+            rows = s.execute(stmt).all()
+            return sorted((record(models.Delivery, row) for row in rows), key=lambda d: d.id)
 
     def mark_delivery_sent(self, delivery_id: int, external_id: str | None = None) -> None:
         with self.session() as s:  # one statement: this runs once per message sent
@@ -198,21 +202,23 @@ class Outbox(StoreBase):
         ``below`` only looks at digests recorded before that id. ``SKIP LOCKED`` lets two senders
         on PostgreSQL claim different rows at once.
         """
+        due = (Digest.status == "pending") & (Digest.next_attempt_at.is_(None) | (Digest.next_attempt_at <= now))
+        stale = (Digest.status == "sending") & (Digest.next_attempt_at <= now - stale_after)
+        claimable = Digest.channel.in_(list(channels)) & (due | stale)
+        q = select(Digest.id).where(claimable)
+        if digest_id is not None:
+            q = q.where(Digest.id == digest_id)
+        if below is not None:
+            q = q.where(Digest.id < below)
+        first = q.order_by(Digest.id).limit(1).with_for_update(skip_locked=True).scalar_subquery()
+        # One UPDATE ... RETURNING that checks the condition again: see claim_deliveries.
+        stmt = (update(Digest).where(Digest.id == first, claimable)
+                .values(status="sending", next_attempt_at=now, attempts=Digest.attempts + 1)
+                .returning(*Digest.__table__.columns))
         with self.session() as s:
-            due = (Digest.status == "pending") & (Digest.next_attempt_at.is_(None) | (Digest.next_attempt_at <= now))
-            stale = (Digest.status == "sending") & (Digest.next_attempt_at <= now - stale_after)
-            q = select(Digest).where(Digest.channel.in_(list(channels)), due | stale)
-            if digest_id is not None:
-                q = q.where(Digest.id == digest_id)
-            if below is not None:
-                q = q.where(Digest.id < below)
-            q = q.order_by(Digest.id).limit(1).with_for_update(skip_locked=True)
-            row = s.scalar(q)
+            row = s.execute(stmt).first()
             if row is None:
                 return None
-            row.status, row.next_attempt_at = "sending", now
-            row.attempts += 1
-            s.flush()
             sub = s.get(Subscriber, row.subscriber_id)
             return record(models.Digest, row), None if sub is None else record(models.Subscriber, sub)
 
