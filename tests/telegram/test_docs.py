@@ -6,7 +6,7 @@ import json
 import re
 
 from briefing.app import App
-from briefing.deliver.telegram.bot import core_commands
+from briefing.deliver.telegram.handlers import core_commands
 from briefing.service.bot_commands import bot_commands
 from tests.conftest import REPO
 from tests.telegram.botapi_server import BotAPIServer

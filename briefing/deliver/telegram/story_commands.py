@@ -2,8 +2,8 @@
 pushed brief ("Follow this story", "Report a problem"), "What's new" and correction messages,
 and the admin's /flagged and /recheck.
 
-Picked up by :class:`briefing.deliver.telegram.bot.TelegramBot` through ``COMMANDS``; the work is
-in :class:`briefing.stories.service.Stories`.
+``COMMANDS`` are registered by the service (:func:`briefing.service.bot_commands.bot_commands`);
+the bot routes the story buttons here. The work is in :class:`briefing.stories.service.Stories`.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from typing import Any
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
 from briefing.blocking import blocking
-from briefing.deliver.telegram.bot import Command, CommandRequest
+from briefing.deliver.telegram.request import Command, CommandRequest
 from briefing.deliver.telegram.format import esc
 from briefing.stories.render import story_html
 from briefing.stories.service import FLAG_KINDS, Notice, Stories
