@@ -18,6 +18,7 @@ import random
 import signal
 import sys
 import threading
+import time
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
@@ -31,9 +32,9 @@ from briefing.config import Config, SourceConfig, secret
 from briefing.deliver.email import UnsubscribeSigner
 from briefing.deliver.email.unsubscribe import add_unsubscribe_routes
 from briefing.deliver.telegram import TelegramBot
-from briefing.errors import BriefingError
-from briefing.models import Brief
-from briefing.app import App
+from briefing.errors import BriefingError, SummariseError
+from briefing.models import Article, Brief
+from briefing.app import App, SummariseReport
 from briefing.service.bot_commands import bot_commands
 from briefing.service.digests import send_due_digests
 from briefing.service.lease import SenderLease
@@ -42,8 +43,7 @@ from briefing.service.scheduler import (
     build_scheduler,
     next_poll_time,
 )
-from briefing.service.threads import QueuedEngine
-from briefing.store import Store
+from briefing.service.threads import QueuedEngine, ShuttingDown
 from briefing.models import utcnow
 from briefing.summarise import Document, Engine, build_engine
 from briefing.summarise.worker import Priority, SummariserWorker
@@ -87,6 +87,7 @@ class Service:
             raise
         self._bot_started = False
         self._on_demand = 0  # /summary requests waiting for the model
+        self._scheduled = 0  # articles of the summarise job waiting for the model
         self._bot_lock = asyncio.Lock()
         self._running: dict[str, asyncio.Task[None]] = {}
         self._again: set[str] = set()
@@ -181,7 +182,7 @@ class Service:
         # SummariserWorker.stop() waits for a model call in flight without yielding the event
         # loop, which would break the time limit; a busy model is left to the exit instead
         # (_exit_now), and its article stays pending.
-        if self._queued.in_flight or self._on_demand:
+        if self._queued.in_flight or self._scheduled or self._on_demand:
             log.warning("not waiting for the summariser: a model call is still running")
             return
         assert self.worker is not None
@@ -415,7 +416,7 @@ class Service:
         """Brief pending articles in small batches, so a shutdown waits for one batch at most."""
         batch, done, busy = self.cfg.summarise_batch_size, 0, None
         while not self.stopping.is_set():
-            report = await self.blocking(self.app.summarise_pending, limit=batch)
+            report = await self._summarise_batch(batch)
             self.metrics.brief("written", report.done - report.reused)
             self.metrics.brief("reused", report.reused)
             self.metrics.brief("failed", len(report.failed))
@@ -427,6 +428,41 @@ class Service:
             log.info("wrote %d brief(s)", done)
             self.kick("deliver")
         return busy
+
+    async def _summarise_batch(self, limit: int) -> SummariseReport:
+        """Up to ``limit`` pending articles, all handed to the worker at once: it batches queued
+        documents (``summariser.batch_size``), which a caller waiting for each brief in turn
+        would never let happen. Stored as each brief is written; a busy store stops the rest."""
+        report = SummariseReport()
+        articles = await self.blocking(self.app.store.pending_articles, limit)
+        outcomes = await asyncio.gather(*(self._brief_article(a) for a in articles), return_exceptions=True)
+        for article, outcome in zip(articles, outcomes):
+            if isinstance(outcome, BriefingError):
+                if report.retry_later is None:  # after a busy store, the rest just stay pending
+                    await self.blocking(self.app.settle_failure, report, article, outcome)
+            elif isinstance(outcome, BaseException):
+                raise outcome
+            else:
+                report.add(outcome[0], outcome[2])
+        return report
+
+    async def _brief_article(self, article: Article) -> tuple[int, Brief, bool]:
+        doc, key, brief = await self.blocking(self.app.prepare_article, article)
+        reused = brief is not None
+        if brief is None:
+            assert self.worker is not None
+            started = time.perf_counter()
+            self._scheduled += 1
+            try:
+                brief = await self.worker.summarise(doc, Priority.SCHEDULED)
+            except SummariseError:
+                if self.stopping.is_set():  # the worker stopped under us: not the article's fault
+                    raise ShuttingDown("summarising interrupted by shutdown") from None
+                raise
+            finally:
+                self._scheduled -= 1
+            self.app.timed(time.perf_counter() - started)
+        return await self.blocking(self.app.save_article_brief, article, brief, key, reused)
 
     async def deliver(self) -> str | None:
         """Send pending Telegram deliveries; the bot records each outcome and its retry time."""
