@@ -435,7 +435,11 @@ class Service:
         would never let happen. Stored as each brief is written; a busy store stops the rest."""
         report = SummariseReport()
         articles = await self.blocking(self.app.store.pending_articles, limit)
-        outcomes = await asyncio.gather(*(self._brief_article(a) for a in articles), return_exceptions=True)
+        prepared = await asyncio.gather(*(self.blocking(self.app.prepare_article, a) for a in articles),
+                                        return_exceptions=True)
+        # Every document is queued before the worker wakes, so it takes them as one batch.
+        outcomes = await asyncio.gather(*(self._brief_article(a, p) for a, p in zip(articles, prepared)),
+                                        return_exceptions=True)
         for article, outcome in zip(articles, outcomes):
             if isinstance(outcome, BriefingError):
                 if report.retry_later is None:  # after a busy store, the rest just stay pending
@@ -446,8 +450,11 @@ class Service:
                 report.add(outcome[0], outcome[2])
         return report
 
-    async def _brief_article(self, article: Article) -> tuple[int, Brief, bool]:
-        doc, key, brief = await self.blocking(self.app.prepare_article, article)
+    async def _brief_article(self, article: Article, prepared: tuple[Document, str, Brief | None] | BaseException,
+                             ) -> tuple[int, Brief, bool]:
+        if isinstance(prepared, BaseException):
+            raise prepared
+        doc, key, brief = prepared
         reused = brief is not None
         if brief is None:
             assert self.worker is not None

@@ -16,12 +16,14 @@ class ShuttingDown(RuntimeError):
 
 
 class QueuedEngine:
-    """The engine as :class:`App` sees it: every call is queued on the summariser worker.
+    """The engine as :class:`App` sees it: its name and version (for cache keys) are the worker's
+    engine's, and a call from a blocking thread is queued on the summariser worker.
 
-    ``App.summarise_pending`` runs in a blocking thread and calls ``engine.summarise``; this
-    hands the document to the worker on the event loop at scheduled priority (so a person's
-    ``/summary`` goes first) and waits for the brief. The model only ever runs in the worker's
-    one thread, never in two at once.
+    The scheduled summarise job does not come through here: it awaits the worker directly with a
+    whole batch (``Service._summarise_batch``), so the worker can batch them. A library call that
+    summarises from a blocking thread (``App.summarise_article``) hands its document to the worker
+    on the event loop at scheduled priority (so a person's ``/summary`` goes first) and waits for
+    the brief. The model only ever runs in the worker's one thread, never in two at once.
     """
 
     def __init__(self) -> None:
