@@ -32,7 +32,7 @@ from briefing.config import Config, SourceConfig, secret
 from briefing.deliver.email import UnsubscribeSigner
 from briefing.deliver.email.unsubscribe import add_unsubscribe_routes
 from briefing.deliver.telegram import TelegramBot
-from briefing.errors import BriefingError, SummariseError
+from briefing.errors import BriefingError
 from briefing.models import Article, Brief
 from briefing.app import App, SummariseReport
 from briefing.service.bot_commands import bot_commands
@@ -43,7 +43,7 @@ from briefing.service.scheduler import (
     build_scheduler,
     next_poll_time,
 )
-from briefing.service.threads import QueuedEngine, ShuttingDown
+from briefing.service.threads import QueuedEngine, scheduled_brief
 from briefing.models import utcnow
 from briefing.summarise import Document, Engine, build_engine
 from briefing.summarise.worker import Priority, SummariserWorker
@@ -461,11 +461,7 @@ class Service:
             started = time.perf_counter()
             self._scheduled += 1
             try:
-                brief = await self.worker.summarise(doc, Priority.SCHEDULED)
-            except SummariseError:
-                if self.stopping.is_set():  # the worker stopped under us: not the article's fault
-                    raise ShuttingDown("summarising interrupted by shutdown") from None
-                raise
+                brief = await scheduled_brief(self.worker, doc, self.stopping)
             finally:
                 self._scheduled -= 1
             self.app.timed(time.perf_counter() - started)

@@ -15,6 +15,17 @@ class ShuttingDown(RuntimeError):
     stay pending (App marks articles failed only on BriefingError) and is briefed next start."""
 
 
+async def scheduled_brief(worker: SummariserWorker, doc: Document, stopping: asyncio.Event) -> Brief:
+    """The worker's brief of ``doc`` at scheduled priority (a person's ``/summary`` goes first);
+    :class:`ShuttingDown` when the worker stopped under us, which is not the article's fault."""
+    try:
+        return await worker.summarise(doc, Priority.SCHEDULED)
+    except SummariseError:
+        if stopping.is_set():
+            raise ShuttingDown("summarising interrupted by shutdown") from None
+        raise
+
+
 class QueuedEngine:
     """The engine as :class:`App` sees it: its name and version (for cache keys) are the worker's
     engine's, and a call from a blocking thread is queued on the summariser worker.
@@ -54,14 +65,10 @@ class QueuedEngine:
 
     def summarise(self, doc: Document) -> Brief:
         assert self._worker is not None and self._loop is not None and self._stopping is not None
-        future = asyncio.run_coroutine_threadsafe(self._worker.summarise(doc, Priority.SCHEDULED), self._loop)
+        future = asyncio.run_coroutine_threadsafe(scheduled_brief(self._worker, doc, self._stopping), self._loop)
         self.in_flight += 1
         try:
             return future.result()
-        except SummariseError:
-            if self._stopping.is_set():  # the worker stopped under us: not the article's fault
-                raise ShuttingDown("summarising interrupted by shutdown") from None
-            raise
         finally:
             self.in_flight -= 1
 
