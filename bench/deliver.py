@@ -29,7 +29,7 @@ sys.path.insert(0, str(REPO))
 from briefing.config import parse_config  # noqa: E402
 from briefing.deliver.telegram import TelegramBot  # noqa: E402
 from briefing.models import Actor, ArticleDraft, Brief  # noqa: E402
-from briefing.service.app import App  # noqa: E402
+from briefing.app import App  # noqa: E402
 from briefing.store.schema import Subscriber, Subscription  # noqa: E402
 from tests.support.botapi import TOKEN  # noqa: E402
 
@@ -94,7 +94,7 @@ async def bench(base_url: str, n: int, rates: list[float]) -> list[dict[str, obj
                                             "topics": ["harbour"]}]}, base_dir=tmp)
         app = App(config)
         try:
-            app.store.sync_sources(config.sources)
+            app.store.sync_sources(config.source_specs())
             add_subscribers(app, n)
             return [await run_once(app, base_url, rate, i, n) for i, rate in enumerate(rates)]
         finally:

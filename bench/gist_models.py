@@ -8,7 +8,7 @@ through llama.cpp under the claim guard). One JSON line per article records the 
 gist, the retry, the shown gist, the guard's reasons, the positions and the timings, so the
 guard can be checked by hand afterwards; the summary printed at the end has ROUGE of the gist
 against the references, invented names/numbers before and after the guard (the independent
-counter of ``briefing.service.gist_eval``), novel-bigram share, seconds per article, load time
+counter of ``briefing.evaluation.gist_eval``), novel-bigram share, seconds per article, load time
 and peak memory (max RSS of this process). Run one model per process: peak memory is per process.
 """
 
@@ -27,8 +27,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from briefing.config import SummariserConfig  # noqa: E402
 from briefing.ingest.clean import clean_article  # noqa: E402
-from briefing.service.evaluate import load_examples  # noqa: E402
-from briefing.service.gist_eval import invented, novel_bigram_share  # noqa: E402
+from briefing.evaluation.evaluate import load_examples  # noqa: E402
+from briefing.evaluation.gist_eval import invented, novel_bigram_share  # noqa: E402
 from briefing.summarise.base import Document  # noqa: E402
 from briefing.summarise.extractive import ExtractiveEngine  # noqa: E402
 from briefing.summarise.gist_engine import GistEngine, build_abstractor  # noqa: E402

@@ -24,7 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from briefing.config import SummariserConfig  # noqa: E402
 from briefing.ingest.clean import clean_article  # noqa: E402
-from briefing.service.evaluate import load_examples  # noqa: E402
+from briefing.evaluation.evaluate import load_examples  # noqa: E402
 from briefing.summarise.base import Document  # noqa: E402
 from briefing.summarise.claims import ClaimChecker  # noqa: E402
 from briefing.summarise.gist import GIST_MAX_WORDS  # noqa: E402

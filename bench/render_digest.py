@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 
 from briefing.deliver.email.render import RenderedDigest, render_digest
 from briefing.models import Actor, Brief
-from briefing.service.digest import DigestContent, DigestItem, DigestSection, score
+from briefing.digest import DigestContent, DigestItem, DigestSection, score
 
 NOW = datetime(2026, 11, 27, 7, 0, tzinfo=timezone.utc)
 CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome")

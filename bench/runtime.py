@@ -25,7 +25,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from briefing.ingest.clean import clean_article  # noqa: E402
-from briefing.service.evaluate import load_examples  # noqa: E402
+from briefing.evaluation.evaluate import load_examples  # noqa: E402
 
 PROMPT = "Summarise this news article in one sentence.\n\nArticle:\n{article}"
 

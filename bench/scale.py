@@ -45,20 +45,21 @@ from aiosmtpd.smtp import AuthResult  # noqa: E402
 from sqlalchemy import event, insert, select, text  # noqa: E402
 
 from briefing.config import parse_config, secret  # noqa: E402
-from briefing.deliver.email import digests as digest_job  # noqa: E402
+from briefing.deliver.email.digests import digest_message  # noqa: E402
 from briefing.deliver.email.unsubscribe import UnsubscribeSigner  # noqa: E402
 from briefing.deliver.telegram.format import brief_html, split_html  # noqa: E402
 from briefing.deliver.telegram.sender import DeliverySender, DrainReport  # noqa: E402
 from briefing.ingest import Fetcher, Ingester  # noqa: E402
 from briefing.ingest.dedup import NUM_PERM, _MASK, _PERMS, _shingles, fingerprint, similarity  # noqa: E402
-from briefing.models import Brief  # noqa: E402
-from briefing.service.app import App  # noqa: E402
-from briefing.service import digest as digest_compose  # noqa: E402
-from briefing.service.matching import matches  # noqa: E402
+from briefing.models import Brief, Candidate  # noqa: E402
+from briefing.app import App  # noqa: E402
+from briefing.service.digests import send_due_digests  # noqa: E402
+from briefing import digest as digest_compose  # noqa: E402
+from briefing.matching import matches  # noqa: E402
 from briefing.store import Store  # noqa: E402
 from briefing.store.schema import (  # noqa: E402
     Article, BriefRow, Delivery, Digest, Source, Subscriber, Subscription, utcnow)
-from briefing.store.store import _brief  # noqa: E402
+from briefing.store.briefs import _brief  # noqa: E402
 from tests.builders import Item, article_text, rss  # noqa: E402
 from tests.support.http import LocalHTTPServer, Response  # noqa: E402
 
@@ -127,12 +128,13 @@ class BeforeSender(DeliverySender):
         assert sub is not None and brief is not None and sub.telegram_chat_id is not None
         parts = split_html(brief_html(brief))
         done = [x for x in (delivery.external_id or "").split(",") if x]
+        sent = delivery.external_id
         for part in parts[len(done):]:
             ids = await self._send_html(sub.telegram_chat_id, part)
             done += [str(i) for i in ids] or ["0"]
-            delivery.external_id = ",".join(done)
-            await asyncio.to_thread(self.store.record_delivery_parts, delivery.id, delivery.external_id)
-        await asyncio.to_thread(self.store.mark_delivery_sent, delivery.id, delivery.external_id)
+            sent = ",".join(done)
+            await asyncio.to_thread(self.store.record_delivery_parts, delivery.id, sent)
+        await asyncio.to_thread(self.store.mark_delivery_sent, delivery.id, sent)
         report.sent += 1
 
 
@@ -144,7 +146,7 @@ def before_compose(store: Store, *, digest_date, period_start, period_end, subs,
          else q.where(BriefRow.created_at >= period_start, BriefRow.created_at < period_end).order_by(BriefRow.id))
     with store.session() as s:
         rows = list(s.execute(q))
-    found = [digest_compose.Candidate(i, a, c, b) for i, a, c in rows if (b := store.get_brief(i)) is not None]
+    found = [Candidate(i, a, c, b) for i, a, c in rows if (b := store.get_brief(i)) is not None]
     dups = store.duplicate_counts([c.article_id for c in found])
     sections, omitted = digest_compose.rank(found, subs, dups, now, max_items)
     return digest_compose.DigestContent(digest_date, period_start, period_end, tuple(sections), omitted,
@@ -158,26 +160,26 @@ async def before_digest_run(store: Store, config, now) -> int:  # noqa: ANN001
     cfg, signer = config.email, UnsubscribeSigner.from_config(config.email)
     for sub in store.active_subscribers():
         slot = digest_compose.latest_slot(now, sub.digest_time, sub.timezone)
-        start = digest_compose.previous_period_end(store, sub.id, "email") or now - timedelta(hours=24)
+        start = store.previous_period_end(sub.id, "email") or now - timedelta(hours=24)
         content = before_compose(store, digest_date=slot.digest_date, period_start=start, period_end=now,
                                  subs=store.subscriptions(sub.id), now=now, max_items=cfg.max_briefs)
-        digest_job._insert(store, Digest(subscriber_id=sub.id, digest_date=content.digest_date.isoformat(),
-                                         channel="email", status="pending", brief_ids=content.brief_ids,
-                                         period_start=start, period_end=now, message_id=f"<d{sub.id}@bench>"))
+        store.record_digest(subscriber_id=sub.id, digest_date=content.digest_date.isoformat(),
+                            channel="email", status="pending", brief_ids=content.brief_ids,
+                            period_start=start, period_end=now, message_id=f"<d{sub.id}@bench>")
     sent = 0
-    while (row := digest_job.claim_next(store, ("email",), now, timedelta(minutes=10))) is not None:
-        sub = store.get_subscriber(row.subscriber_id)
+    while (claimed := store.claim_digest(("email",), now, timedelta(minutes=10))) is not None:
+        row, sub = claimed
         assert sub is not None
         content = before_compose(store, digest_date=date.fromisoformat(row.digest_date),
                                  period_start=row.period_start, period_end=row.period_end,
                                  subs=store.subscriptions(sub.id), now=row.period_end,
                                  max_items=cfg.max_briefs, brief_ids=row.brief_ids,
                                  subscriber_name=sub.display_name)
-        message = digest_job.digest_message(config, signer, sub, content, message_id=row.message_id, now=now)
+        message = digest_message(config, signer, sub, content, message_id=row.message_id, now=now)
         await aiosmtplib.send(message, hostname=cfg.smtp_host, port=cfg.smtp_port,
                               username=secret(cfg.username_env), password=secret(cfg.password_env),
                               use_tls=False, start_tls=False, timeout=cfg.timeout_seconds)
-        digest_job._update(store, row.id, status="sent", sent_at=now, last_error=None)
+        store.update_digest(row.id, status="sent", sent_at=now, last_error=None)
         store.update_subscriber(row.subscriber_id, last_digest_at=row.period_end)
         sent += 1
     return sent
@@ -464,7 +466,7 @@ def bench_digests(tmp: Path, sizes: list[int]) -> None:
                     if way == "before":
                         sent = asyncio.run(before_digest_run(store, config, now))
                     else:
-                        sent = asyncio.run(digest_job.send_due_digests(app, now)).sent
+                        sent = asyncio.run(send_due_digests(app, now)).sent
                     seconds = time.perf_counter() - start
                 assert sent == sink.messages == n, (sent, sink.messages, n)
                 results[way] = (seconds, counter, sink.logins)

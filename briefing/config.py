@@ -10,6 +10,7 @@ each key (``tests/test_docs.py`` keeps the two in step).
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from typing import Any, Literal
 
@@ -17,6 +18,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from briefing.errors import ConfigError
+from briefing.models import SourceSpec
 
 DEFAULT_USER_AGENT = "briefing/0.1 (+https://github.com/briefing-bot/briefing; self-hosted news briefs)"
 
@@ -24,6 +26,15 @@ DEFAULT_USER_AGENT = "briefing/0.1 (+https://github.com/briefing-bot/briefing; s
 class _Section(BaseModel):
     # Unknown keys are errors: a typo must not silently fall back to a default.
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def compile_pattern(pattern: str) -> re.Pattern[str]:
+    """A keyword/phrase as whole words, or ``/regex/``; raises ``re.error`` for a bad regex."""
+    text = pattern.strip()
+    if len(text) >= 2 and text.startswith("/") and text.endswith("/"):
+        return re.compile(text[1:-1], re.IGNORECASE)
+    words = r"\s+".join(re.escape(w) for w in text.split())
+    return re.compile(rf"(?<!\w){words}(?!\w)", re.IGNORECASE)
 
 
 class SourceConfig(_Section):
@@ -42,10 +53,6 @@ class SourceConfig(_Section):
     @field_validator("include", "exclude")
     @classmethod
     def _patterns(cls, patterns: tuple[str, ...]) -> tuple[str, ...]:
-        import re
-
-        from briefing.ingest.filters import compile_pattern
-
         for p in patterns:
             if not p.strip():
                 raise ValueError("an empty pattern would match everything")
@@ -70,6 +77,10 @@ class SourceConfig(_Section):
     @property
     def location(self) -> str:
         return self.url or self.path or ""
+
+    def spec(self) -> SourceSpec:
+        """What the store keeps of this source (plain values: the store does not know the config)."""
+        return SourceSpec(self.name, self.kind, self.location, tuple(self.topics), self.enabled)
 
 
 class IngestConfig(_Section):
@@ -261,6 +272,10 @@ class Config(_Section):
             return self  # absolute, or absent here: prompts.resolve_folder falls back to the bundled ones
         return self.model_copy(update={"summariser": self.summariser.model_copy(
             update={"prompts_dir": str(anchored.resolve())})})
+
+    def source_specs(self) -> list[SourceSpec]:
+        """The configured sources as :meth:`briefing.store.Store.sync_sources` takes them."""
+        return [s.spec() for s in self.sources]
 
     def resolve(self, path: str) -> Path:
         """A path from the config, relative to the config file's directory."""

@@ -31,6 +31,11 @@ class StoreBusy(StoreError):
     PostgreSQL connection): the transaction was rolled back and trying later will work (issue 8)."""
 
 
+class StoreConflict(StoreError):
+    """A write broke a uniqueness rule (the row exists, another process got there first); the
+    transaction was rolled back. Store methods that expect it answer False or None instead."""
+
+
 class FetchError(BriefingError, OSError):
     """A source could not be fetched. ``retryable`` says whether trying later may help."""
 

@@ -1,11 +1,11 @@
 """Two workers claim from one PostgreSQL database at once: every due row is taken exactly once.
 
 Two service instances (or a standby taking over) run the delivery and digest jobs against the
-same database; each claim is ``SELECT ... FOR UPDATE SKIP LOCKED`` then ``status = 'sending'``.
+same database; each claim is one ``UPDATE ... WHERE id IN (SELECT ... FOR UPDATE SKIP LOCKED)``.
 SQLite takes one writer at a time and ignores the clause, so only PostgreSQL shows whether the
 claim holds (issue 11). Each worker is a thread with a ``Store`` of its own (its own engine, pool
 and connection, as another process has), and every claim transaction is held open for a moment
-after its SELECT, so that the two workers' claims overlap every time: without the row locks,
+after its locking statement, so that the two workers' claims overlap every time: without the row locks,
 both would take the same rows and a reader would get the message twice. And because the lock
 SKIPs rows another claim holds, one stalled instance never holds up the other.
 """
@@ -23,7 +23,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import event
 
-from briefing.deliver.email.digests import DigestReport, claim_next, record_due
+from briefing.deliver.telegram.digest import TelegramDigests
+from briefing.digest.job import DigestReport, claim_next, record_due
 from briefing.store import Store
 from tests.support.briefs import add_brief
 from tests.support.config import make_config
@@ -38,11 +39,11 @@ on_postgresql = pytest.mark.parametrize("db_url", [pytest.param("postgresql", ma
 
 
 def _after_each_claim_select(store: Store, table: str, pause: Callable[[], object]) -> None:
-    """Call ``pause`` after each SELECT from ``table``, inside the claim's transaction: before its
-    UPDATE and COMMIT, while it holds whatever rows it locked."""
+    """Call ``pause`` after each row-locking statement on ``table`` (``FOR UPDATE``), inside the
+    claim's transaction: before its COMMIT, while it holds whatever rows it locked."""
     @event.listens_for(store.engine, "after_cursor_execute")
     def paused(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]  # noqa: ANN001
-        if statement.lstrip().upper().startswith("SELECT") and f"FROM {table}" in statement:
+        if "FOR UPDATE" in statement.upper() and f"FROM {table}" in statement:
             pause()
 
 
@@ -96,7 +97,8 @@ def _record_digests(store: Store, tmp_path: Path) -> set[int]:
         reader = store.telegram_subscriber(20_000 + n)
         store.update_subscriber(reader.id, digest_time="08:00", digest_telegram=True)
     report, recorded = DigestReport(), {}  # type: ignore[var-annotated]
-    record_due(store, config, NOW, telegram_on=True, report=report, composed=recorded)
+    record_due(store, config, NOW, channels=[TelegramDigests(store, send_html=None)],  # type: ignore[arg-type]
+               report=report, composed=recorded)
     assert report.recorded == ROWS == len(recorded) and not report.errors
     return set(recorded)
 

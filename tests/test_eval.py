@@ -16,8 +16,8 @@ import pytest
 
 from briefing.config import Config
 from briefing.models import Brief
-from briefing.service.crossval import cross_validate, default_grid, folds_of, format_cv, progress_steps
-from briefing.service.evaluate import Column, Example, Extra, Lead3, bootstrap, evaluate, format_table
+from briefing.evaluation.crossval import cross_validate, default_grid, folds_of, format_cv, progress_steps
+from briefing.evaluation.evaluate import Column, Example, Extra, Lead3, bootstrap, evaluate, format_table
 from briefing.summarise import Document
 
 REPO = Path(__file__).resolve().parents[1]

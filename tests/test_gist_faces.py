@@ -5,11 +5,12 @@ from __future__ import annotations
 from datetime import date, datetime, timezone
 from zoneinfo import ZoneInfo
 
-from briefing.deliver.email.render import render_digest, telegram_digest
+from briefing.deliver.email.render import render_digest
+from briefing.deliver.telegram.digest import telegram_digest
 from briefing.deliver.telegram.format import brief_html, html_to_text
 from briefing.models import Actor, ArticleDraft, Brief
-from briefing.service.digest import DigestContent, DigestItem, DigestSection
-from briefing.service.render import brief_markdown, brief_text
+from briefing.digest import DigestContent, DigestItem, DigestSection
+from briefing.cli.render import brief_markdown, brief_text
 from briefing.store import Store
 
 GIST = "Valmere's council approved a £40m flood barrier after the river hit a record <level>."

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import sqlite3
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 
 import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import inspect, text
+from sqlalchemy import event, inspect, text
 
-from briefing.config import SourceConfig
-from briefing.models import Actor, ArticleDraft, Brief, DeliveryMatch
+
+from briefing.errors import Action, StoreBusy, classify
+from briefing.models import Actor, ArticleDraft, Brief, DeliveryMatch, SourceSpec
 from briefing.store import Store
 from briefing.store.db import _alembic_config, current_revision, head_revision, make_engine, upgrade
 from briefing.store.schema import Base
@@ -73,7 +77,7 @@ def test_articles_are_unique_by_url_and_text(store: Store) -> None:
 
 
 def test_brief_round_trip_and_filters(store: Store) -> None:
-    store.sync_sources([SourceConfig(name="wire", kind="feed", url="http://x.test/f", topics=("world",))])
+    store.sync_sources([SourceSpec(name="wire", kind="feed", location="http://x.test/f", topics=("world",))])
     a1, a2 = add_article(store, 1, "wire"), add_article(store, 2, "wire")
     b1 = store.save_brief(a1, brief("First", ["world"]), "k1")
     store.save_brief(a2, brief("Second", ["economy"]), "k2")
@@ -91,7 +95,7 @@ def test_brief_round_trip_and_filters(store: Store) -> None:
 
 
 def test_source_failures_back_off_and_reset(store: Store) -> None:
-    store.sync_sources([SourceConfig(name="s", kind="feed", url="http://x.test/f")])
+    store.sync_sources([SourceSpec(name="s", kind="feed", location="http://x.test/f")])
     t1 = store.record_poll_failure("s", "HTTP 503", backoff_base=10, backoff_max=25)
     t2 = store.record_poll_failure("s", "HTTP 503", backoff_base=10, backoff_max=25)
     t3 = store.record_poll_failure("s", "HTTP 503", backoff_base=10, backoff_max=25)
@@ -105,9 +109,9 @@ def test_source_failures_back_off_and_reset(store: Store) -> None:
 
 
 def test_removed_sources_become_inactive(store: Store) -> None:
-    store.sync_sources([SourceConfig(name="a", kind="page", url="http://x.test/a"),
-                        SourceConfig(name="b", kind="page", url="http://x.test/b")])
-    store.sync_sources([SourceConfig(name="a", kind="page", url="http://x.test/a")])
+    store.sync_sources([SourceSpec(name="a", kind="page", location="http://x.test/a"),
+                        SourceSpec(name="b", kind="page", location="http://x.test/b")])
+    store.sync_sources([SourceSpec(name="a", kind="page", location="http://x.test/a")])
     assert {s.name: s.active for s in store.list_sources()} == {"a": True, "b": False}
 
 
@@ -232,9 +236,57 @@ def test_concurrent_first_contact_from_one_chat_creates_one_subscriber(store: St
 
 def test_pending_articles_take_turns_between_sources(store: Store) -> None:
     """Issue 8: one flooded source must not delay every other source's briefs (round-robin)."""
-    store.sync_sources([SourceConfig(name="flood", kind="page", url="http://x.test/f"),
-                        SourceConfig(name="quiet", kind="page", url="http://x.test/q")])
+    store.sync_sources([SourceSpec(name="flood", kind="page", location="http://x.test/f"),
+                        SourceSpec(name="quiet", kind="page", location="http://x.test/q")])
     flood = [add_article(store, n, "flood") for n in range(1, 21)]
     quiet = [add_article(store, n, "quiet") for n in range(21, 23)]
     first = [a.id for a in store.pending_articles(4)]
     assert first == [flood[0], quiet[0], flood[1], quiet[1]]
+
+
+def test_a_locked_database_is_busy_and_retried_not_failed(tmp_path: Path) -> None:
+    """Issue 11: "database is locked" leaves the store as StoreBusy, which classify() reads as
+    retry later (a digest or a brief waiting on it is retried, not failed); nothing is written."""
+    path = tmp_path / "locked.db"
+    store = Store.open(f"sqlite:///{path}")
+    store.engine.dispose()
+    # After the store's own pragmas (busy_timeout 10 s): wait 0.1 s for the lock instead.
+    event.listen(store.engine, "connect", lambda conn, _record: conn.execute("PRAGMA busy_timeout=100"))
+    locker = sqlite3.connect(path, isolation_level=None)
+    try:
+        locker.execute("BEGIN EXCLUSIVE")  # another process writing
+        with pytest.raises(StoreBusy) as raised:
+            store.add_source("wire", "feed", "http://x.test/f")
+        assert classify(raised.value) is Action.RETRY_LATER and "locked" in str(raised.value)
+        locker.execute("ROLLBACK")
+        assert store.get_source("wire") is None  # rolled back: nothing half-written
+        assert store.add_source("wire", "feed", "http://x.test/f").name == "wire"  # and later it works
+    finally:
+        locker.close()
+        store.close()
+
+
+def test_two_senders_racing_never_claim_one_delivery_twice(db_url: str) -> None:
+    """The claim (SELECT ... FOR UPDATE SKIP LOCKED on PostgreSQL) from two connections at once:
+    every delivery is claimed exactly once."""
+    stores = [Store.open(db_url), Store.open(db_url)]
+    try:
+        first = stores[0]
+        subs = [first.telegram_subscriber(5000 + i) for i in range(40)]
+        for n in range(1, 6):
+            first.queue_deliveries(first.save_brief(add_article(first, n), brief(), f"k{n}"),
+                                   [(s.id, "telegram") for s in subs])
+        claimed: list[list[int]] = [[], []]
+
+        def claim(i: int) -> None:
+            while batch := stores[i].claim_deliveries("telegram", limit=7):
+                claimed[i] += [d.id for d in batch]
+
+        with ThreadPoolExecutor(2) as pool:
+            list(pool.map(claim, [0, 1]))
+        everything = claimed[0] + claimed[1]
+        assert len(everything) == len(set(everything)) == 200
+        assert first.delivery_counts() == {"sending": 200}
+    finally:
+        for s in stores:
+            s.close()

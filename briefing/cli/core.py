@@ -14,8 +14,8 @@ from briefing.cli import EXIT_FAILED, EXIT_OK, common_options, engine_options
 from briefing.config import Config
 from briefing.errors import ConfigError
 from briefing.ingest import PollReport
-from briefing.service import App, SummariseReport
-from briefing.service.render import brief_text, briefs_json, write_exports
+from briefing.app import App, SummariseReport
+from briefing.cli.render import brief_text, briefs_json, write_exports
 
 
 def register(sub: Any) -> None:
@@ -194,7 +194,7 @@ def _ago(dt: datetime | None) -> str:
 
 def cmd_sources(config: Config, args: argparse.Namespace) -> int:
     with App(config) as app:
-        app.store.sync_sources(config.sources)
+        app.store.sync_sources(config.source_specs())
         rows = app.store.list_sources()
     print(f"{'name':20} {'kind':7} {'state':8} {'last poll':17} {'next poll':17} {'fails':>5}  last error")
     for r in rows:
@@ -211,7 +211,7 @@ def cmd_sources_import(config: Config, args: argparse.Namespace) -> int:
     feeds = read_opml(args.file)
     added = 0
     with App(config) as app:
-        app.store.sync_sources(config.sources)
+        app.store.sync_sources(config.source_specs())
         rows = app.store.list_sources()
         taken, urls = {r.name for r in rows}, {r.location for r in rows} | {s.location for s in config.sources}
         for feed in feeds:
@@ -236,7 +236,7 @@ def cmd_sources_export(config: Config, args: argparse.Namespace) -> int:
     from briefing.ingest.opml import OpmlFeed, render_opml
 
     with App(config) as app:
-        app.store.sync_sources(config.sources)
+        app.store.sync_sources(config.source_specs())
         rows = [r for r in app.store.list_sources() if r.active]
     feeds = [OpmlFeed(r.name, r.location, tuple(r.topics or ())) for r in rows
              if urlsplit(r.location).scheme in ("http", "https")]
@@ -252,7 +252,7 @@ def cmd_sources_export(config: Config, args: argparse.Namespace) -> int:
 def _eval_folds(examples: list[Any], k: int, as_json: bool) -> int:
     from dataclasses import asdict
 
-    from briefing.service.crossval import cross_validate, format_cv, progress_steps
+    from briefing.evaluation.crossval import cross_validate, format_cv, progress_steps
 
     if not 2 <= k <= len(examples):
         raise ConfigError(f"--folds: expected 2 to {len(examples)} (the number of pairs), got {k}")
@@ -271,7 +271,7 @@ def _eval_folds(examples: list[Any], k: int, as_json: bool) -> int:
 
 
 def cmd_eval(config: Config, args: argparse.Namespace) -> int:
-    from briefing.service.evaluate import evaluate, format_table, load_examples
+    from briefing.evaluation.evaluate import evaluate, format_table, load_examples
 
     examples = load_examples(args.file, limit=args.limit)
     if args.folds is not None:

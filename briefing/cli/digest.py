@@ -9,7 +9,7 @@ from typing import Any
 
 from briefing.cli import EXIT_OK, common_options
 from briefing.config import Config
-from briefing.service import App
+from briefing.app import App
 
 
 def register(sub: Any) -> None:
@@ -38,21 +38,28 @@ def register(sub: Any) -> None:
 
 
 def cmd_preview(config: Config, args: argparse.Namespace) -> int:
-    from briefing.deliver.email.digests import preview_digest
+    from briefing.deliver.email import UnsubscribeSigner
+    from briefing.deliver.email.digests import render_for
+    from briefing.deliver.email.render import render_digest
+    from briefing.deliver.telegram.digest import telegram_digest
+    from briefing.digest import preview_content
 
     with App(config) as app:
-        preview = preview_digest(app.store, config, args.subscriber)
-    sub = preview.subscriber
+        content, sub = preview_content(app.store, config, args.subscriber)
     who = (sub.email or f"subscriber {sub.id}") if sub else "everything of the last 24 hours"
-    print(f"{preview.rendered.subject} (for {who}; briefs since "
-          f"{preview.content.period_start:%Y-%m-%d %H:%M} UTC)", file=sys.stderr)
+    # Unsubscribe links are signed with the real key when it is set, else a throwaway one.
+    signer = UnsubscribeSigner.from_config(config.email, ephemeral_ok=True)
+    rendered = (render_for(config, signer, sub, content) if sub is not None
+                else render_digest(content, recipient="you", unsubscribe_url=None))
+    print(f"{rendered.subject} (for {who}; briefs since "
+          f"{content.period_start:%Y-%m-%d %H:%M} UTC)", file=sys.stderr)
     if args.html:
-        args.html.write_text(preview.rendered.html, encoding="utf-8")
+        args.html.write_text(rendered.html, encoding="utf-8")
         print(f"HTML written to {args.html}", file=sys.stderr)
     if args.telegram:
-        print("\n\n--- next message ---\n\n".join(preview.telegram))
+        print("\n\n--- next message ---\n\n".join(telegram_digest(content)))
     elif args.text or not args.html:
-        print(preview.rendered.text)
+        print(rendered.text)
     return EXIT_OK
 
 

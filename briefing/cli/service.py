@@ -8,7 +8,7 @@ from typing import Any
 
 from briefing.cli import EXIT_OK, common_options
 from briefing.config import Config
-from briefing.service import App
+from briefing.app import App
 from briefing.service.status import StatusReport, status_report
 
 

@@ -43,13 +43,11 @@ def cmd_eval_stories(config: Config, args: argparse.Namespace) -> int:
 
 
 def cmd_stories(config: Config, args: argparse.Namespace) -> int:
-    from briefing.service import App
+    from briefing.app import App
     from briefing.stories.render import story_text
 
     with App(config) as app:
-        from briefing.store.stories import StoryStore
-
-        stories = StoryStore(app.store).recent_stories(limit=args.limit)
+        stories = app.store.recent_stories(limit=args.limit)
         if not stories:
             print("no stories yet", file=sys.stderr)
         for s in stories:

@@ -13,14 +13,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-
-def compile_pattern(pattern: str) -> re.Pattern[str]:
-    """A keyword/phrase as whole words, or ``/regex/``; raises ``re.error`` for a bad regex."""
-    text = pattern.strip()
-    if len(text) >= 2 and text.startswith("/") and text.endswith("/"):
-        return re.compile(text[1:-1], re.IGNORECASE)
-    words = r"\s+".join(re.escape(w) for w in text.split())
-    return re.compile(rf"(?<!\w){words}(?!\w)", re.IGNORECASE)
+from briefing.config import compile_pattern
 
 
 @dataclass(frozen=True)

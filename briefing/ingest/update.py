@@ -30,9 +30,8 @@ from briefing.ingest.fetch import Fetcher, FetchResult
 from briefing.ingest.parallel import poll_concurrently
 from briefing.ingest.clean import clean_article
 from briefing.ingest.sandbox import ParseSandbox
-from briefing.models import ArticleDraft
+from briefing.models import ArticleDraft, utcnow
 from briefing.store import Store
-from briefing.store.schema import utcnow
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -133,7 +132,7 @@ class Ingester:
                  progress: Callable[[PollReport], None] | None = None,
                  item_progress: Callable[[int, int], None] | None = None) -> list[PollReport]:
         """Poll due sources (all with ``force``), hosts concurrently (``ingest.max_concurrent_polls``)."""
-        self.store.sync_sources(self.config.sources)
+        self.store.sync_sources(self.config.source_specs())
         sources = self.sources() if force else self.due()
         self.item_progress = item_progress
         try:

@@ -1,5 +1,2 @@
-"""Service: the library API that ties the stages together (used by the CLI, bot and scheduler)."""
-
-from briefing.service.app import App, SummariseReport
-
-__all__ = ["App", "SummariseReport"]
+"""The service (``briefing run``): the composition root, the one place that wires the channels
+to the library (``docs/architecture.md``)."""

@@ -16,10 +16,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from aiohttp import web
-from sqlalchemy import func, select
 
 from briefing.store import Store
-from briefing.store.schema import Article, Digest
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 LATENCY_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0)
@@ -85,11 +83,8 @@ class Snapshot:
 
 
 def snapshot(store: Store) -> Snapshot:
-    with store.session() as s:
-        articles = dict(s.execute(select(Article.status, func.count(Article.id)).group_by(Article.status)).all())
-        digests = dict(s.execute(select(Digest.status, func.count(Digest.id)).group_by(Digest.status)).all())
-    return Snapshot(articles=articles, deliveries=store.delivery_counts(), digests=digests,
-                    briefs_total=store.count_briefs())
+    return Snapshot(articles=store.article_counts(), deliveries=store.delivery_counts(),
+                    digests=store.digest_counts(), briefs_total=store.count_briefs())
 
 
 def render(metrics: Metrics, snap: Snapshot, *, summariser_queue: int = 0, active: bool = True) -> str:

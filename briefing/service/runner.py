@@ -18,33 +18,33 @@ import random
 import signal
 import sys
 import threading
+import time
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 from aiohttp import web
 from apscheduler.triggers.interval import IntervalTrigger
-from sqlalchemy import update
 
+from briefing.blocking import blocking
+from briefing.blocking import busy as busy_threads
 from briefing.config import Config, SourceConfig, secret
-from briefing.deliver.email import UnsubscribeSigner, send_due_digests
+from briefing.deliver.email import UnsubscribeSigner
 from briefing.deliver.email.unsubscribe import add_unsubscribe_routes
 from briefing.deliver.telegram import TelegramBot
 from briefing.errors import BriefingError
-from briefing.models import Brief
-from briefing.service.app import App
+from briefing.models import Article, Brief
+from briefing.app import App, SummariseReport
+from briefing.service.bot_commands import bot_commands
+from briefing.service.digests import send_due_digests
 from briefing.service.lease import SenderLease
 from briefing.service.metrics import Metrics, OpsState, add_ops_routes
 from briefing.service.scheduler import (
     build_scheduler,
-    clear_next_runs,
-    forget_jobs_except,
     next_poll_time,
-    record_job_run,
 )
-from briefing.service.threads import DaemonThreads, QueuedEngine
-from briefing.store import Store
-from briefing.store.schema import Delivery, utcnow
+from briefing.service.threads import QueuedEngine, scheduled_brief
+from briefing.models import utcnow
 from briefing.summarise import Document, Engine, build_engine
 from briefing.summarise.worker import Priority, SummariserWorker
 
@@ -54,35 +54,6 @@ T = TypeVar("T")
 # Time kept back from service.shutdown_timeout_seconds for the process to exit after stop().
 EXIT_MARGIN_SECONDS = 2.0
 JobFunc = Callable[[], Awaitable[str | None]]  # returns an error to record, or None
-
-
-def release_claimed_deliveries(store: Store, claimed_since: datetime) -> int:
-    """Put deliveries this process claimed but did not finish back to ``pending``.
-
-    ``Store.claim_deliveries`` stamps ``next_attempt_at`` with the claim time, so rows in
-    ``sending`` stamped after this process started are ours (only the lease holder claims).
-    """
-    with store.session() as s:
-        res = s.execute(update(Delivery)
-                        .where(Delivery.status == "sending", Delivery.next_attempt_at >= claimed_since)
-                        .values(status="pending", next_attempt_at=None))
-        return res.rowcount or 0
-
-
-def reclaim_orphaned_deliveries(store: Store, before: datetime) -> int:
-    """Put deliveries left ``sending`` by an earlier holder of the lease back to ``pending``.
-
-    Called when this process takes the lease at start-up: the earlier holder's lease ran out, so
-    it died (SIGKILL, power) or stopped working; what it claimed would otherwise wait for the
-    store's ten-minute stale window. Parts it recorded as sent stay recorded, so only the
-    missing ones go out (issue 8); a part Telegram accepted in the last milliseconds before the
-    crash, before it was recorded, is the one way a message can arrive twice.
-    """
-    with store.session() as s:
-        res = s.execute(update(Delivery)
-                        .where(Delivery.status == "sending", Delivery.next_attempt_at < before)
-                        .values(status="pending", next_attempt_at=None))
-        return res.rowcount or 0
 
 
 class Service:
@@ -116,15 +87,14 @@ class Service:
             raise
         self._bot_started = False
         self._on_demand = 0  # /summary requests waiting for the model
+        self._scheduled = 0  # articles of the summarise job waiting for the model
         self._bot_lock = asyncio.Lock()
-        self._threads = DaemonThreads()
         self._running: dict[str, asyncio.Task[None]] = {}
         self._again: set[str] = set()
 
     async def blocking(self, func: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-        """Run a blocking library call (database, fetch, model) off the event loop."""
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._threads, functools.partial(func, *args, **kwargs))
+        """Run a blocking library call (database, fetch, model) on the one executor."""
+        return await blocking(func, *args, **kwargs)
 
     # -- life cycle ----------------------------------------------------------
 
@@ -155,12 +125,12 @@ class Service:
 
     async def start(self) -> None:
         store = self.app.store
-        await self.blocking(store.sync_sources, self.config.sources)
+        await self.blocking(store.sync_sources, self.config.source_specs())
         await self._start_http()  # before the model loads: a port in use is reported at once
         await self._start_worker()
         if await self.blocking(self.lease.hold):
             await self._heal()
-            n = await self.blocking(reclaim_orphaned_deliveries, store, self.started_at)
+            n = await self.blocking(store.reclaim_orphaned_deliveries, self.started_at)
             if n:
                 log.warning("took back %d delivery(ies) left 'sending' by a process that died", n)
             await self._start_bot()
@@ -168,7 +138,7 @@ class Service:
             log.warning("another instance is running on this database: standing by until it stops")
         await self._add_jobs()
         if self.lease.held:
-            await self.blocking(forget_jobs_except, store, {job.id for job in self.scheduler.get_jobs()})
+            await self.blocking(store.forget_jobs_except, {job.id for job in self.scheduler.get_jobs()})
         self.scheduler.start()
         log.info("briefing is running: %d job(s)%s", len(self.scheduler.get_jobs()),
                  " (dry run: nothing is sent; digests are not recorded, `briefing digest preview` "
@@ -200,11 +170,11 @@ class Service:
         if self.scheduler.running:
             self.scheduler.shutdown(wait=False)
         if self.lease.held:
-            await self._step("record job state", self.blocking(clear_next_runs, self.app.store), deadline)
+            await self._step("record job state", self.blocking(self.app.store.clear_next_runs), deadline)
         await self._step("release the lease", self.blocking(self.lease.release), deadline)
-        if self._threads.busy:
+        if busy_threads():
             log.warning("abandoning %d blocking call(s) still running; their items stay pending",
-                        self._threads.busy)
+                        busy_threads())
         self.app.close()
         log.info("stopped")
 
@@ -212,7 +182,7 @@ class Service:
         # SummariserWorker.stop() waits for a model call in flight without yielding the event
         # loop, which would break the time limit; a busy model is left to the exit instead
         # (_exit_now), and its article stays pending.
-        if self._queued.in_flight or self._on_demand:
+        if self._queued.in_flight or self._scheduled or self._on_demand:
             log.warning("not waiting for the summariser: a model call is still running")
             return
         assert self.worker is not None
@@ -243,7 +213,7 @@ class Service:
     async def _release_claimed(self) -> None:
         if not self.lease.held:
             return
-        n = await self.blocking(release_claimed_deliveries, self.app.store, self.started_at)
+        n = await self.blocking(self.app.store.release_claimed_deliveries, self.started_at)
         if n:
             log.info("returned %d claimed delivery(ies) to pending", n)
 
@@ -263,7 +233,7 @@ class Service:
             return None
         # Without a token and without --dry-run the bot raises a ConfigError naming the variable.
         return TelegramBot(self.app, tg, token=secret(tg.token_env), dry_run=self.dry_run,
-                           summarise=self._summarise_now, improve=self._improve_now)
+                           summarise=self._summarise_now, improve=self._improve_now, extra_commands=bot_commands())
 
     async def _start_worker(self) -> None:
         """Load the model (a missing model is a start-up error, not a failure per job) and start
@@ -381,7 +351,7 @@ class Service:
     async def _record(self, name: str, started: datetime, error: str | None) -> None:
         job = self.scheduler.get_job(name)
         try:
-            await self.blocking(record_job_run, self.app.store, name, ran_at=started,
+            await self.blocking(self.app.store.record_job_run, name, ran_at=started,
                                 next_run_at=job.next_run_time if job else None, error=error)
         except Exception as exc:  # noqa: BLE001 - the database may be briefly unavailable
             log.warning("could not record the state of job %s: %s", name, exc)
@@ -405,7 +375,7 @@ class Service:
             self.scheduler.remove_job(f"poll:{name}")
             log.info("source %s is no longer polled", name)
         if jobs - wanted.keys() and self.lease.held:
-            await self.blocking(forget_jobs_except, self.app.store, {job.id for job in self.scheduler.get_jobs()})
+            await self.blocking(self.app.store.forget_jobs_except, {job.id for job in self.scheduler.get_jobs()})
         new = [wanted[name] for name in wanted.keys() - jobs]
         if new:
             rows = {r.name: r for r in await self.blocking(self.app.store.list_sources)}
@@ -446,7 +416,7 @@ class Service:
         """Brief pending articles in small batches, so a shutdown waits for one batch at most."""
         batch, done, busy = self.cfg.summarise_batch_size, 0, None
         while not self.stopping.is_set():
-            report = await self.blocking(self.app.summarise_pending, limit=batch)
+            report = await self._summarise_batch(batch)
             self.metrics.brief("written", report.done - report.reused)
             self.metrics.brief("reused", report.reused)
             self.metrics.brief("failed", len(report.failed))
@@ -458,6 +428,44 @@ class Service:
             log.info("wrote %d brief(s)", done)
             self.kick("deliver")
         return busy
+
+    async def _summarise_batch(self, limit: int) -> SummariseReport:
+        """Up to ``limit`` pending articles, all handed to the worker at once: it batches queued
+        documents (``summariser.batch_size``), which a caller waiting for each brief in turn
+        would never let happen. Stored as each brief is written; a busy store stops the rest."""
+        report = SummariseReport()
+        articles = await self.blocking(self.app.store.pending_articles, limit)
+        prepared = await asyncio.gather(*(self.blocking(self.app.prepare_article, a) for a in articles),
+                                        return_exceptions=True)
+        # Every document is queued before the worker wakes, so it takes them as one batch.
+        outcomes = await asyncio.gather(*(self._brief_article(a, p) for a, p in zip(articles, prepared)),
+                                        return_exceptions=True)
+        for article, outcome in zip(articles, outcomes):
+            if isinstance(outcome, BriefingError):
+                if report.retry_later is None:  # after a busy store, the rest just stay pending
+                    await self.blocking(self.app.settle_failure, report, article, outcome)
+            elif isinstance(outcome, BaseException):
+                raise outcome
+            else:
+                report.add(outcome[0], outcome[2])
+        return report
+
+    async def _brief_article(self, article: Article, prepared: tuple[Document, str, Brief | None] | BaseException,
+                             ) -> tuple[int, Brief, bool]:
+        if isinstance(prepared, BaseException):
+            raise prepared
+        doc, key, brief = prepared
+        reused = brief is not None
+        if brief is None:
+            assert self.worker is not None
+            started = time.perf_counter()
+            self._scheduled += 1
+            try:
+                brief = await scheduled_brief(self.worker, doc, self.stopping)
+            finally:
+                self._scheduled -= 1
+            self.app.timed(time.perf_counter() - started)
+        return await self.blocking(self.app.save_article_brief, article, brief, key, reused)
 
     async def deliver(self) -> str | None:
         """Send pending Telegram deliveries; the bot records each outcome and its retry time."""

@@ -20,15 +20,11 @@ last error for ``briefing status``.
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
-from sqlalchemy import delete, select
 
 from briefing.config import ServiceConfig
-from briefing.store import Store
-from briefing.store.schema import JobState
 
 
 def build_scheduler(cfg: ServiceConfig) -> AsyncIOScheduler:
@@ -49,44 +45,3 @@ def next_poll_time(next_poll_at: datetime | None, now: datetime, jitter_seconds:
     base = now if next_poll_at is None or next_poll_at < now else next_poll_at
     jitter = (rng or random).uniform(0, jitter_seconds) if jitter_seconds > 0 else 0.0
     return base + timedelta(seconds=jitter)
-
-
-@dataclass(frozen=True)
-class JobRecord:
-    name: str
-    last_run_at: datetime | None
-    next_run_at: datetime | None
-    last_error: str | None
-
-
-def record_job_run(store: Store, name: str, *, ran_at: datetime | None, next_run_at: datetime | None,
-                   error: str | None) -> None:
-    """Upsert a job's state after it ran (``ran_at``), or when it is scheduled (``ran_at=None``)."""
-    with store.session() as s:
-        row = s.get(JobState, name)
-        if row is None:
-            row = JobState(name=name)
-            s.add(row)
-        if ran_at is not None:
-            row.last_run_at, row.last_error = ran_at, (error[:2000] if error else None)
-        row.next_run_at = next_run_at
-
-
-def job_records(store: Store) -> list[JobRecord]:
-    with store.session() as s:
-        rows = s.scalars(select(JobState).order_by(JobState.name))
-        return [JobRecord(r.name, r.last_run_at, r.next_run_at, r.last_error) for r in rows]
-
-
-def clear_next_runs(store: Store) -> None:
-    """On shutdown: no job is scheduled any more, so ``status`` must not promise a next run."""
-    with store.session() as s:
-        for row in s.scalars(select(JobState)):
-            row.next_run_at = None
-
-
-
-def forget_jobs_except(store: Store, names: set[str]) -> None:
-    """Drop the state of jobs that no longer exist (a source removed), so status does not list them."""
-    with store.session() as s:
-        s.execute(delete(JobState).where(JobState.name.not_in(names)))

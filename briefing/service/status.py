@@ -5,13 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
-from sqlalchemy import func, select
-
-from briefing.service.app import App
-from briefing.service.lease import SENDER, LeaseInfo, current
-from briefing.service.scheduler import JobRecord, job_records
-from briefing.store import Store
-from briefing.store.schema import Digest, Source, utcnow
+from briefing.app import App
+from briefing.models import JobRecord, LeaseInfo, Source, utcnow
+from briefing.service.lease import SENDER
 
 ARTICLE_STATES = ("new", "summarised", "failed", "duplicate")
 
@@ -33,22 +29,15 @@ class StatusReport:
         return self.lease is not None and self.lease.expires_at > self.now
 
 
-def digest_counts(store: Store, digest_date: str) -> dict[str, int]:
-    with store.session() as s:
-        q = (select(Digest.status, func.count(Digest.id)).where(Digest.digest_date == digest_date)
-             .group_by(Digest.status))
-        return {k: v for k, v in s.execute(q)}
-
-
 def status_report(app: App, now: datetime | None = None) -> StatusReport:
     now = now or utcnow()
     day_start = now.astimezone().replace(hour=0, minute=0, second=0, microsecond=0)
     store = app.store
-    store.sync_sources(app.config.sources)
+    store.sync_sources(app.config.source_specs())
     return StatusReport(
         now=now, day_start=day_start, sources=store.list_sources(),
         articles={state: store.count_articles(state) for state in ARTICLE_STATES},
         deliveries=store.delivery_counts(),
         briefs_today=store.count_briefs(since=day_start.astimezone(timezone.utc)),
-        digests_today=digest_counts(store, day_start.date().isoformat()),
-        jobs=job_records(store), lease=current(store, SENDER))
+        digests_today=store.digest_counts(day_start.date().isoformat()),
+        jobs=store.job_records(), lease=store.lease(SENDER))

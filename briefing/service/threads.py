@@ -1,59 +1,13 @@
-"""Running blocking work from the service's event loop: abandonable threads, the queued engine."""
+"""The engine as the service's jobs see it: every call queued on the one summariser worker."""
 
 from __future__ import annotations
 
 import asyncio
-import concurrent.futures
-import threading
-from collections.abc import Callable
-from typing import Any, TypeVar
 
 from briefing.errors import SummariseError
 from briefing.models import Brief
 from briefing.summarise import Document, Engine
 from briefing.summarise.worker import Priority, SummariserWorker
-
-T = TypeVar("T")
-
-
-class DaemonThreads(concurrent.futures.Executor):
-    """Runs each blocking call in its own daemon thread.
-
-    ``asyncio.to_thread`` uses pool threads that the interpreter joins at exit, so one
-    wedged fetch or model call would hold the process past ``shutdown_timeout_seconds``.
-    Daemon threads are abandoned at exit instead; every store write is one transaction,
-    so an abandoned call loses at most the item it was working on, which stays pending.
-    """
-
-    def __init__(self) -> None:
-        self._busy = 0
-        self._lock = threading.Lock()
-
-    def submit(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> concurrent.futures.Future[T]:
-        future: concurrent.futures.Future[T] = concurrent.futures.Future()
-
-        def work() -> None:
-            if not future.set_running_or_notify_cancel():
-                return
-            with self._lock:
-                self._busy += 1
-            try:
-                result, error = fn(*args, **kwargs), None
-            except BaseException as exc:  # noqa: BLE001 - handed to the awaiting coroutine
-                result, error = None, exc
-            with self._lock:
-                self._busy -= 1  # before the waiter wakes, so ``busy`` is exact when it resumes
-            if error is None:
-                future.set_result(result)  # type: ignore[arg-type]
-            else:
-                future.set_exception(error)
-
-        threading.Thread(target=work, name="briefing-blocking", daemon=True).start()
-        return future
-
-    @property
-    def busy(self) -> int:
-        return self._busy
 
 
 class ShuttingDown(RuntimeError):
@@ -61,13 +15,26 @@ class ShuttingDown(RuntimeError):
     stay pending (App marks articles failed only on BriefingError) and is briefed next start."""
 
 
-class QueuedEngine:
-    """The engine as :class:`App` sees it: every call is queued on the summariser worker.
+async def scheduled_brief(worker: SummariserWorker, doc: Document, stopping: asyncio.Event) -> Brief:
+    """The worker's brief of ``doc`` at scheduled priority (a person's ``/summary`` goes first);
+    :class:`ShuttingDown` when the worker stopped under us, which is not the article's fault."""
+    try:
+        return await worker.summarise(doc, Priority.SCHEDULED)
+    except SummariseError:
+        if stopping.is_set():
+            raise ShuttingDown("summarising interrupted by shutdown") from None
+        raise
 
-    ``App.summarise_pending`` runs in a blocking thread and calls ``engine.summarise``; this
-    hands the document to the worker on the event loop at scheduled priority (so a person's
-    ``/summary`` goes first) and waits for the brief. The model only ever runs in the worker's
-    one thread, never in two at once.
+
+class QueuedEngine:
+    """The engine as :class:`App` sees it: its name and version (for cache keys) are the worker's
+    engine's, and a call from a blocking thread is queued on the summariser worker.
+
+    The scheduled summarise job does not come through here: it awaits the worker directly with a
+    whole batch (``Service._summarise_batch``), so the worker can batch them. A library call that
+    summarises from a blocking thread (``App.summarise_article``) hands its document to the worker
+    on the event loop at scheduled priority (so a person's ``/summary`` goes first) and waits for
+    the brief. The model only ever runs in the worker's one thread, never in two at once.
     """
 
     def __init__(self) -> None:
@@ -98,14 +65,10 @@ class QueuedEngine:
 
     def summarise(self, doc: Document) -> Brief:
         assert self._worker is not None and self._loop is not None and self._stopping is not None
-        future = asyncio.run_coroutine_threadsafe(self._worker.summarise(doc, Priority.SCHEDULED), self._loop)
+        future = asyncio.run_coroutine_threadsafe(scheduled_brief(self._worker, doc, self._stopping), self._loop)
         self.in_flight += 1
         try:
             return future.result()
-        except SummariseError:
-            if self._stopping.is_set():  # the worker stopped under us: not the article's fault
-                raise ShuttingDown("summarising interrupted by shutdown") from None
-            raise
         finally:
             self.in_flight -= 1
 

@@ -1,5 +1,9 @@
-"""Storage: SQLAlchemy 2.x on SQLite (default, WAL) or PostgreSQL, upgraded by Alembic."""
+"""Storage: SQLAlchemy 2.x on SQLite (default, WAL) or PostgreSQL, upgraded by Alembic.
 
-from briefing.store.store import Store
+The floor of the package: it imports nothing of briefing but :mod:`briefing.models` and
+:mod:`briefing.errors`, and nothing outside it writes SQL (``docs/architecture.md``).
+"""
 
-__all__ = ["Store"]
+from briefing.store.store import SUBSCRIPTION_KINDS, Store
+
+__all__ = ["SUBSCRIPTION_KINDS", "Store"]

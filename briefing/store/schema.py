@@ -25,9 +25,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
-
-def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+from briefing.models import utcnow  # noqa: F401  (the column default; one clock for all)
 
 
 class UTCDateTime(TypeDecorator[datetime]):

@@ -15,12 +15,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from spacy.language import Language
 
+from briefing.models import Fact, Position, StoryActor, StoryBrief
 from briefing.summarise.actors import find_actors
 from briefing.summarise.extractive import sentences as split_sentences
 from briefing.summarise.guard import numbers
@@ -39,63 +40,6 @@ class Member:
     outlet: str
     url: str | None
     published: datetime | None
-
-
-@dataclass
-class Fact:
-    text: str  # as the first outlet (the lead, when it has it) wrote it
-    outlets: list[str]
-    variants: dict[str, str] = field(default_factory=dict)  # outlet -> its sentence, when numbers differ
-
-
-@dataclass
-class Position:
-    text: str
-    outlets: list[str]
-    evidence: str
-
-
-@dataclass
-class StoryActor:
-    name: str
-    description: str
-    positions: list[Position]
-
-    @property
-    def conflicting(self) -> bool:
-        return len(self.positions) > 1 and len({tuple(p.outlets) for p in self.positions}) > 1
-
-
-@dataclass
-class StoryBrief:
-    headline: str
-    summary: list[str]
-    outlets: list[tuple[str, str | None]]  # (name, link) in order of first report
-    actors: list[StoryActor]
-    facts: list[Fact]  # every fact, with its outlets; the diff between versions uses these
-    conflicts: list[Fact]  # facts whose numbers differ between outlets
-    first_seen: datetime | None = None
-    last_seen: datetime | None = None
-    articles: int = 0
-    removed: list[str] = field(default_factory=list)  # what a re-check after a reader's report dropped
-
-    def to_dict(self) -> dict[str, Any]:
-        d = asdict(self)
-        d["first_seen"] = self.first_seen.isoformat() if self.first_seen else None
-        d["last_seen"] = self.last_seen.isoformat() if self.last_seen else None
-        return d
-
-    @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> "StoryBrief":
-        return cls(
-            headline=d["headline"], summary=list(d["summary"]),
-            outlets=[(o[0], o[1]) for o in d["outlets"]],
-            actors=[StoryActor(a["name"], a["description"], [Position(**p) for p in a["positions"]])
-                    for a in d["actors"]],
-            facts=[Fact(**f) for f in d["facts"]], conflicts=[Fact(**f) for f in d["conflicts"]],
-            first_seen=datetime.fromisoformat(d["first_seen"]) if d.get("first_seen") else None,
-            last_seen=datetime.fromisoformat(d["last_seen"]) if d.get("last_seen") else None,
-            articles=d.get("articles", 0), removed=list(d.get("removed", [])))
 
 
 def content_words(text: str) -> frozenset[str]:

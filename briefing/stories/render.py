@@ -2,14 +2,9 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-from briefing.deliver.telegram.format import esc, link
-from briefing.stories.brief import StoryBrief
+from briefing.markup import esc, link
+from briefing.models import StoredStory, StoryBrief
 from briefing.stories.diff import Change
-
-if TYPE_CHECKING:
-    from briefing.store.stories import StoredStory
 
 
 def _outlets(names: list[str]) -> str:

@@ -14,9 +14,8 @@ from datetime import datetime, timedelta, timezone
 import numpy as np
 
 from briefing.config import Config, StoriesConfig
-from briefing.models import Actor
+from briefing.models import Actor, MemberRow
 from briefing.store import Store
-from briefing.store.stories import MemberRow, StoryStore
 from briefing.stories.brief import Member, StoryBrief, compose
 from briefing.stories.cluster import Clusterer, Params, Story
 from briefing.stories.diff import what_changed
@@ -59,7 +58,7 @@ def _member(row: MemberRow) -> Member:
 class Stories:
     def __init__(self, config: Config, store: Store) -> None:
         self.config = config
-        self.db = StoryStore(store)
+        self.db = store  # stories are part of the store (briefing/store/stories.py)
         self.params = params_from_config(config.stories)
 
     @functools.cached_property
@@ -124,7 +123,7 @@ class Stories:
             brief = _apply_corrections(brief, old.brief)
             if _same(brief, old.brief):
                 return old.brief  # nothing a reader would notice: no new version, nobody is told
-        self.db.save_brief(story_id, brief)
+        self.db.save_story_brief(story_id, brief)
         return brief
 
     # -- followers ------------------------------------------------------------
@@ -177,7 +176,7 @@ class Stories:
             self.db.resolve_flag(flag_id, "kept", "re-check found the brief supported by its articles")
             return []
         brief.removed = sorted({*story.brief.removed, *removed})
-        version = self.db.save_brief(flag.story_id, brief)
+        version = self.db.save_story_brief(flag.story_id, brief)
         self.db.resolve_flag(flag_id, "corrected", "; ".join(removed))
         new = self.db.get_story(flag.story_id)
         assert new is not None

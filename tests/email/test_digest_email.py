@@ -7,7 +7,7 @@ from html import escape
 from email.utils import parsedate_to_datetime
 from pathlib import Path
 
-from briefing.deliver.email import send_due_digests
+from briefing.service.digests import send_due_digests
 from briefing.models import Actor
 from briefing.store import Store
 from briefing.store.schema import Digest

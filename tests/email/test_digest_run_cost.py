@@ -7,7 +7,7 @@ from pathlib import Path
 
 from sqlalchemy import event
 
-from briefing.deliver.email import send_due_digests
+from briefing.service.digests import send_due_digests
 from briefing.store import Store
 from tests.email.conftest import HOUR, Ctx, add_subscriber, email_config, utc
 from tests.support.briefs import add_brief

@@ -10,14 +10,14 @@ from pathlib import Path
 
 import pytest
 
-from briefing.deliver.email import send_due_digests
+from briefing.service.digests import send_due_digests
 from briefing.deliver.email.smtp import SmtpSender
 from briefing.deliver.email.subscribers import EmailRequestError, request_email_verification, verify_email
 from briefing.deliver.email.unsubscribe import unsubscribe_email
 from briefing.deliver.telegram import TelegramBot
-from briefing.deliver.telegram.email_commands import COMMANDS
+from briefing.service.email_commands import COMMANDS
 from briefing.models import Actor
-from briefing.service.app import App
+from briefing.app import App
 from briefing.store.schema import EmailCode
 from tests.email.conftest import HOUR, add_subscriber, utc
 from tests.support.botapi import TOKEN, BotAPIServer, ask

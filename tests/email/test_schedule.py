@@ -9,9 +9,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from briefing.deliver.email import send_due_digests
+from briefing.service.digests import send_due_digests
 from briefing.errors import ConfigError
-from briefing.service.digest import latest_slot, scheduled_at
+from briefing.digest import latest_slot, scheduled_at
 from briefing.store import Store
 from briefing.store.schema import Digest
 from tests.email.conftest import Ctx, add_subscriber, email_config, utc

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from briefing.deliver.email import send_due_digests
+from briefing.service.digests import send_due_digests
 from briefing.store import Store
 from briefing.store.schema import Digest
 from tests.email.conftest import HOUR, Ctx, add_subscriber, email_config, utc

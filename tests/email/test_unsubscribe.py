@@ -11,7 +11,8 @@ import aiohttp
 import pytest
 from aiohttp import web
 
-from briefing.deliver.email import UnsubscribeSigner, send_due_digests, unsubscribe_app
+from briefing.deliver.email import UnsubscribeSigner, unsubscribe_app
+from briefing.service.digests import send_due_digests
 from briefing.errors import ConfigError
 from briefing.store import Store
 from tests.email.conftest import HOUR, Ctx, add_subscriber, email_config, utc

@@ -14,7 +14,6 @@ from sqlalchemy import select
 
 from briefing.cli import main
 from briefing.service.runner import Service
-from briefing.service.scheduler import job_records
 from briefing.store.schema import Digest, Subscriber
 from briefing.summarise import Engine
 from tests.service.conftest import NewsSite, running, service_config
@@ -71,7 +70,7 @@ async def test_a_dead_smtp_server_is_reported_and_retried_while_the_service_carr
         store = svc.app.store
         await eventually(lambda: store.count_briefs() == 1, what="the brief")
         store.update_subscriber(reader.id, digest_time=datetime.now(ZoneInfo("UTC")).strftime("%H:%M"))
-        jobs = await eventually(lambda: {j.name: j for j in job_records(store)
+        jobs = await eventually(lambda: {j.name: j for j in store.job_records()
                                          if j.name == "digests" and j.last_error}, what="a digest error")
         polls_before = len(news.hits)
         news.publish("Tram line extended", "the tram line")

@@ -18,7 +18,7 @@ from sqlalchemy import event, select
 
 from briefing.config import Config
 from briefing.models import ArticleDraft, Brief, DeliveryMatch
-from briefing.service.app import App
+from briefing.app import App
 from briefing.service.runner import Service
 from briefing.store import Store
 from briefing.store.schema import Article, BriefRow, Delivery
@@ -34,7 +34,7 @@ CHILD = r"""
 import os, sys
 from sqlalchemy import event
 from briefing.config import load_config
-from briefing.service.app import App
+from briefing.app import App
 
 pattern, nth = sys.argv[2], int(sys.argv[3])
 app = App(load_config(sys.argv[1]))
@@ -56,7 +56,7 @@ os._exit(0)
 def _seed(config: Config) -> None:
     store = Store.open(config.db_url)
     try:
-        store.sync_sources(config.sources)
+        store.sync_sources(config.source_specs())
         for chat in CHATS:
             sub = store.telegram_subscriber(chat)
             store.subscribe(sub.id, "topic", "harbour")
@@ -139,7 +139,7 @@ async def test_start_up_queues_the_deliveries_of_a_brief_left_without_them(
     """A brief an older version stored without its deliveries (died between two transactions)."""
     config = service_config(tmp_path, news)
     store = Store.open(config.db_url)
-    store.sync_sources(config.sources)
+    store.sync_sources(config.source_specs())
     sub = store.telegram_subscriber(CHATS[0])
     store.subscribe(sub.id, "topic", "city")
     late = store.telegram_subscriber(CHATS[1])
@@ -170,7 +170,7 @@ async def test_deliveries_left_sending_by_a_dead_process_go_out_at_the_next_star
     config = service_config(tmp_path, news, telegram={"enabled": True, "base_url": botapi.base_url,
                                                       "per_chat_interval_seconds": 0})
     store = Store.open(config.db_url)
-    store.sync_sources(config.sources)
+    store.sync_sources(config.source_specs())
     sub = store.telegram_subscriber(CHATS[0])
     store.subscribe(sub.id, "topic", "city")
     article = store.add_article(ArticleDraft("https://news.example/long", "Long harbour story",

@@ -8,17 +8,32 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from briefing.config import Config
+from briefing.models import Brief
 from briefing.service.runner import Service
-from briefing.service.scheduler import job_records, next_poll_time
+from briefing.service.scheduler import next_poll_time
 from briefing.store import Store
 from briefing.store.schema import utcnow
-from briefing.summarise import Engine
+from briefing.summarise import Document, Engine
 from tests.service.conftest import NewsSite, running, service_config
 from tests.support.wait import eventually
 
 
 def service(config: Config, engine: Engine) -> Service:
     return Service(config, engine=engine, rng=random.Random(1))
+
+
+class BatchCounter:
+    """The shared engine, counting how many documents each call of the worker brings."""
+
+    def __init__(self, inner: Engine) -> None:
+        self.inner, self.batches = inner, []  # type: list[int]
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self.inner, name)
+
+    def summarise_many(self, docs: list[Document]) -> list[Brief]:
+        self.batches.append(len(docs))
+        return self.inner.summarise_many(docs)
 
 
 def headlines(store: Store) -> list[str]:
@@ -34,10 +49,24 @@ async def test_a_new_story_in_the_feed_becomes_a_brief(tmp_path: Path, news: New
         news.publish("Tram line extended", "the tram line")
         await eventually(lambda: store.count_briefs() == 2, what="the second story's brief")
         assert store.count_articles() == 2  # polled several times, stored once each
-        jobs = {j.name: j for j in await asyncio.to_thread(job_records, store)}
+        jobs = {j.name: j for j in await asyncio.to_thread(store.job_records)}
     assert jobs["poll:local-news"].last_error is None
     assert jobs["poll:local-news"].last_run_at is not None
     assert len(news.hits) >= 2
+
+
+async def test_the_summarise_job_hands_the_worker_its_articles_as_one_batch(
+        tmp_path: Path, news: NewsSite, engine: Engine) -> None:
+    """Issue 11: the scheduled job queues a batch of pending articles at once, so the worker
+    batches them (summariser.batch_size) instead of getting one document per call."""
+    for topic in ("the harbour", "the tram line", "the bridge", "the library"):
+        news.publish(f"News of {topic}", topic)
+    # Summarised when the poll that stored all four says so (not on a timer in the middle of it).
+    config = service_config(tmp_path, news, summariser={"batch_size": 4}, service={"summarise_interval_seconds": 60})
+    counting = BatchCounter(engine)
+    async with running(service(config, counting)) as svc:  # type: ignore[arg-type]
+        await eventually(lambda: svc.app.store.count_briefs() == 4, what="four briefs")
+    assert sum(counting.batches) == 4 and max(counting.batches) > 1, counting.batches
 
 
 async def test_a_failing_source_is_retried_with_back_off_then_recovers(
@@ -180,7 +209,7 @@ async def test_a_source_added_while_running_is_polled_and_one_removed_is_not(
 
         await asyncio.to_thread(store.set_source_active, "added-in-chat", False)  # /removesource
         await eventually(lambda: svc.scheduler.get_job("poll:added-in-chat") is None, what="its job to go")
-        await eventually(lambda: "poll:added-in-chat" not in {j.name for j in job_records(store)},
+        await eventually(lambda: "poll:added-in-chat" not in {j.name for j in store.job_records()},
                          what="its job to leave `briefing status`")
         await asyncio.to_thread(store.record_poll_failure, "added-in-chat", "x", backoff_base=0, backoff_max=0)
         due = await asyncio.to_thread(last_poll)

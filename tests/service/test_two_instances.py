@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from briefing.config import Config
-from briefing.service.lease import current
+from briefing.service.lease import SENDER
 from briefing.service.runner import Service
 from briefing.store import Store
 from briefing.summarise import Engine
@@ -47,7 +47,7 @@ async def test_only_the_lease_holder_sends_and_a_standby_takes_over(
         await asyncio.sleep(1.5)  # time enough for the standby to send it too, were it not standing by
         assert len(botapi.sent(CHAT)) == 1
         assert len(botapi.sent(method="setMyCommands")) == 1  # the standby's bot has not started
-        lease = current(store)
+        lease = store.lease(SENDER)
         assert lease is not None and lease.holder == first.lease.holder and not second.lease.held
 
         await first.stop()  # a clean stop hands the lease over at once

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from briefing.ingest.dedup import fingerprint
-from briefing.service.app import App
+from briefing.app import App
 from briefing.stories.cluster import Clusterer, Params
 from briefing.stories.evaluate import Matrices, fast_cluster
 from briefing.stories.metrics import bcubed, pair_counts
@@ -82,7 +82,7 @@ def stories(db_url: str, tmp_path: Path) -> Stories:
                for n in ("ledger-world", "nordic-wire", "harbour-times")]
     config = make_config(tmp_path, database_url=db_url, sources=sources)
     app = App(config)
-    app.store.sync_sources(config.sources)
+    app.store.sync_sources(config.source_specs())
     s = Stories(config, app.store)
     s.app = app  # type: ignore[attr-defined]
     yield s
@@ -163,7 +163,7 @@ def test_a_flagged_unsupported_position_is_dropped_and_followers_get_a_correctio
     aberg = next(a for a in story.brief.actors if "Aberg" in a.name)
     aberg.positions = [Position("says the bank should raise rates to 6%", ["nordic-wire"],
                                 "Aberg said the bank should raise rates to 6%.")]
-    stories.db.save_brief(sid, story.brief)
+    stories.db.save_story_brief(sid, story.brief)
     stories.db.mark_told(sub.id, sid, story.brief, stories.db.get_story(sid).version)
     flag = stories.flag(sid, sub.id, "actor", "Aberg")
     assert [f.id for f in stories.db.flags("open")] == [flag]
@@ -215,7 +215,7 @@ def test_digest_lists_a_story_once_with_all_its_outlets(stories: Stories) -> Non
     from datetime import date, datetime, timedelta, timezone
 
     from briefing.models import Brief
-    from briefing.service.digest import compose
+    from briefing.digest import compose
 
     app = stories.app  # type: ignore[attr-defined]
     for i, d in enumerate([LEDGER, WIRE, DISTRACTORS[1]], 1):
@@ -238,7 +238,7 @@ def test_digest_marks_a_story_seen_before_the_period_as_an_update(stories: Stori
     from datetime import date, datetime, timedelta, timezone
 
     from briefing.models import Brief
-    from briefing.service.digest import compose
+    from briefing.digest import compose
 
     app = stories.app  # type: ignore[attr-defined]
     add(app, LEDGER)

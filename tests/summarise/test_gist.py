@@ -147,7 +147,7 @@ def test_a_failing_model_leaves_the_brief_as_it_was(gguf_path: Path, seed_doc: D
 
 
 def test_briefing_eval_prints_the_gist_columns(gguf_path: Path, seed_doc: Document, tmp_path: Path) -> None:
-    from briefing.service.evaluate import Example, evaluate, format_table
+    from briefing.evaluation.evaluate import Example, evaluate, format_table
     from tests.support.config import make_config
 
     config = make_config(tmp_path, summariser={"gist": True, "gist_model": str(gguf_path),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from briefing.service.gist_eval import invented, novel_bigram_share
+from briefing.evaluation.gist_eval import invented, novel_bigram_share
 
 ARTICLE = "Officials in Tianjin said 1,084,604 people were counted in 2012-13 and 150 died."
 

@@ -13,7 +13,7 @@ import pytest
 from briefing.cli import main
 from briefing.errors import SummariseError
 from briefing.models import ArticleDraft, Brief
-from briefing.service import App
+from briefing.app import App
 from briefing.summarise import build_engine
 from briefing.summarise.base import Document
 from briefing.summarise.worker import Priority, SummariserWorker

@@ -13,8 +13,9 @@ import pytest
 from briefing.config import Config
 from briefing.deliver.telegram import TelegramBot
 from briefing.ingest.fetch import Fetcher, IPPolicy, Resolver, is_public_ip, system_resolver
-from briefing.service.app import App
-from briefing.summarise import Engine
+from briefing.models import Actor, ArticleDraft, Brief
+from briefing.app import App
+from briefing.summarise import Engine, build_engine
 from tests.support.botapi import TOKEN, BotAPIServer
 from tests.support.config import make_config
 
@@ -43,7 +44,7 @@ def make_app(tmp_path: Path, botapi: BotAPIServer, engine: Engine) -> Iterator[C
         config = telegram_config(tmp_path, botapi, ingest, **telegram)
         fetcher = Fetcher(config.ingest, resolver=resolver or system_resolver, ip_allowed=ip_allowed or is_public_ip)
         app = App(config, engine=engine, fetcher=fetcher)
-        app.store.sync_sources(config.sources)
+        app.store.sync_sources(config.source_specs())
         apps.append(app)
         return app
 

@@ -8,7 +8,7 @@ import json
 import pytest
 
 from briefing.deliver.telegram import TelegramBot
-from briefing.service.app import App
+from briefing.app import App
 from tests.support.botapi import BotAPIServer, ask, parse_html
 from tests.support.briefs import add_brief
 from tests.support.http import LocalHTTPServer

@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from briefing.deliver.telegram import DrainReport, TelegramBot
 from briefing.models import Actor
-from briefing.service.app import App
+from briefing.app import App
 from briefing.store.schema import Delivery, utcnow
 from tests.support.botapi import TOKEN, BotAPIServer, ask, parse_html
 from tests.support.briefs import add_brief

@@ -5,8 +5,9 @@ from __future__ import annotations
 import json
 import re
 
-from briefing.service.app import App
-from briefing.deliver.telegram.bot import core_commands
+from briefing.app import App
+from briefing.deliver.telegram.handlers import core_commands
+from briefing.service.bot_commands import bot_commands
 from tests.support.botapi import BotAPIServer, ask
 from tests.support.config import REPO
 from tests.telegram.conftest import ADMIN, running
@@ -22,7 +23,7 @@ def _telegram_section() -> str:
 async def test_every_command_is_in_help_menu_and_readme(app: App, botapi: BotAPIServer) -> None:
     readme = (REPO / "README.md").read_text(encoding="utf-8")
     section = _telegram_section()
-    async with running(app, extra_commands=None) as bot:  # None: with the commands other modules add
+    async with running(app, extra_commands=bot_commands()) as bot:  # with every command the service adds
         names = [c.name for c in bot.commands]
         help_text = await ask(botapi, ADMIN, "/help")
     assert names[:len(core_commands())] == [c.name for c in core_commands()]

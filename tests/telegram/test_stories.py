@@ -8,7 +8,7 @@ import asyncio
 from briefing.deliver.telegram.story_commands import COMMANDS, send_story_updates, stories_of
 from briefing.ingest.dedup import fingerprint
 from briefing.models import Brief
-from briefing.service.app import App
+from briefing.app import App
 from tests.stories.fixtures import COPY, LEDGER, UPDATE, WIRE
 from tests.support.botapi import BotAPIServer, ask
 from tests.telegram.conftest import ADMIN, running
@@ -126,7 +126,7 @@ async def test_follow_is_in_help_and_the_menu(botapi: BotAPIServer, app: App) ->
 
 
 def test_plugin_commands_include_stories() -> None:
-    from briefing.deliver.telegram.bot import _plugin_commands
+    from briefing.service.bot_commands import bot_commands
 
-    assert {"follow", "unfollow", "stories", "flagged", "recheck"} <= {c.name for c in _plugin_commands()}
+    assert {"follow", "unfollow", "stories", "flagged", "recheck"} <= {c.name for c in bot_commands()}
 

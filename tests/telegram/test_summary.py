@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from briefing.deliver.telegram import TelegramBot
-from briefing.service.app import App
+from briefing.app import App
 from tests.builders import article_text, html_page
 from tests.support.botapi import BotAPIServer, ask, parse_html
 from tests.support.briefs import add_brief

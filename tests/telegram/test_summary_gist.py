@@ -14,7 +14,7 @@ import logging
 import pytest
 
 from briefing.models import Brief
-from briefing.service.app import App
+from briefing.app import App
 from briefing.summarise.base import Document
 from tests.builders import article_text
 from tests.support.botapi import BotAPIServer, parse_html

@@ -8,7 +8,7 @@ import aiohttp
 import pytest
 
 from briefing.errors import ConfigError
-from briefing.service.app import App
+from briefing.app import App
 from tests.support.botapi import BotAPIServer
 from tests.support.http import free_port
 from tests.telegram.conftest import running

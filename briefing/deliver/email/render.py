@@ -1,4 +1,4 @@
-"""Rendering a digest: HTML and plain-text email, the MIME message, and the Telegram version.
+"""Rendering a digest as email: HTML and plain text, and the MIME message.
 
 HTML comes from Jinja2 templates shipped in this package with autoescape on, so article text
 can never become markup; links are only ever the stored http(s) URL of an article. The HTML
@@ -15,15 +15,13 @@ from email.message import EmailMessage
 from email.utils import format_datetime, parseaddr
 from functools import lru_cache
 from typing import Any
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
 from briefing.deliver.email.inline import inline_css
-from briefing.deliver.telegram.format import esc, link, split_html
-from briefing.models import GIST_LABEL
-from briefing.service.digest import DigestContent, DigestItem, OTHER_TOPIC
+from briefing.digest import DigestContent, numbered, story_view, subject_for, zone
 
 
 @dataclass(frozen=True)
@@ -49,48 +47,9 @@ def _env() -> Environment:
                        undefined=StrictUndefined, trim_blocks=False, keep_trailing_newline=True)
 
 
-def safe_url(url: str | None) -> str | None:
-    """Only http(s) links are rendered: a feed can hand us ``javascript:`` or ``data:`` URLs."""
-    if url and urlsplit(url).scheme.lower() in ("http", "https"):
-        return url
-    return None
-
-
-def _when(item: DigestItem, tz: ZoneInfo) -> str:
-    if item.brief.published is None:
-        return ""
-    return item.brief.published.astimezone(tz).strftime("%a %d %b, %H:%M %Z")
-
-
-def _story(item: DigestItem, number: int, tz: ZoneInfo) -> dict[str, object]:
-    b = item.brief
-    meta = " · ".join(m for m in (b.source or "", _when(item, tz)) if m)
-    return {
-        "number": number, "headline": b.headline, "url": safe_url(b.url), "source": b.source or "",
-        "meta": meta, "sources": item.sources, "keywords": ", ".join(item.keyword_hits),
-        "summary": b.summary_text, "actors": b.actors, "gist": b.gist, "gist_label": GIST_LABEL,
-    }
-
-
-def _label(topic: str) -> str:
-    return "Other stories" if topic == OTHER_TOPIC else topic[:1].upper() + topic[1:]
-
-
-def subject_for(content: DigestContent) -> str:
-    n = len(content.items)
-    stories = "no new stories" if n == 0 else f"{n} {'story' if n == 1 else 'stories'}"
-    return f"Your briefing for {content.digest_date:%a %d %b %Y}: {stories}"
-
-
 def _context(content: DigestContent, recipient: str, unsubscribe_url: str | None, tz: ZoneInfo) -> dict[str, object]:
-    numbered = 0
-    sections = []
-    for section in content.sections:
-        stories = []
-        for item in section.items:
-            numbered += 1
-            stories.append(_story(item, numbered, tz))
-        sections.append({"label": _label(section.topic), "stories": stories})
+    sections = [{"label": label, "stories": [story_view(item, number, tz) for number, item in items]}
+                for label, items in numbered(content)]
     n = len(content.items)
     count_text = f"{n} {'story' if n == 1 else 'stories'} since {content.period_start.astimezone(tz):%a %H:%M %Z}"
     top = content.items[0].brief.headline if content.items else "No new stories today"
@@ -103,9 +62,10 @@ def _context(content: DigestContent, recipient: str, unsubscribe_url: str | None
 
 
 def render_digest(content: DigestContent, *, recipient: str, unsubscribe_url: str | None,
-                  tz: ZoneInfo) -> RenderedDigest:
-    """The subject, inlined HTML and plain text of one digest."""
-    ctx = _context(content, recipient, unsubscribe_url, tz)
+                  tz: ZoneInfo | None = None) -> RenderedDigest:
+    """The subject, inlined HTML and plain text of one digest (local times in ``tz``, by default
+    the subscriber's zone the content carries)."""
+    ctx = _context(content, recipient, unsubscribe_url, tz or zone(content.timezone))
     html = inline_css(_env().get_template("digest.html").render(ctx))
     text = _env().get_template("digest.txt").render(ctx)
     return RenderedDigest(subject=str(ctx["subject"]), html=html, text=text)
@@ -171,27 +131,3 @@ def unsubscribe_mailto(address: str, subscriber_id: int, token: str) -> str:
     """mailto: URI (RFC 6068) whose subject identifies the subscriber for whoever reads that box."""
     addr_spec = parseaddr(address)[1] or address  # "Name <a@b>" -> "a@b"
     return f"mailto:{addr_spec}?subject={quote(f'unsubscribe {subscriber_id} {token}')}"
-
-
-def telegram_digest(content: DigestContent, tz: ZoneInfo) -> list[str]:
-    """The digest as Telegram HTML messages (split at paragraph boundaries when too long)."""
-    parts = [f"<b>Your briefing for {esc(f'{content.digest_date:%a %d %b %Y}')}</b>"]
-    if content.is_empty:
-        parts.append("No new stories matched your subscriptions since your last digest.")
-    number = 0
-    for section in content.sections:
-        parts.append(f"<b>{esc(_label(section.topic).upper())}</b>")
-        for item in section.items:
-            number += 1
-            story = _story(item, number, tz)
-            gist = [f"<i>{esc(GIST_LABEL)}:</i> {esc(item.brief.gist)}"] if item.brief.gist else []
-            lines = [f"<b>{number}. {esc(item.brief.headline)}</b>", *gist, esc(item.brief.summary_text)]
-            lines += [f"• <b>{esc(a.name)}</b> — {esc(a.position)}" for a in item.brief.actors]
-            meta = str(story["meta"]) + (f" · {item.sources} sources" if item.sources > 1 else "")
-            tail = f"<i>{esc(meta)}</i>" if meta else ""
-            if story["url"]:
-                tail += (" · " if tail else "") + link(str(story["url"]), "Read")
-            parts.append("\n".join(line for line in [*lines, tail] if line))
-    if content.omitted:
-        parts.append(f"<i>{content.omitted} more matching stories were left out.</i>")
-    return split_html("\n\n".join(parts))

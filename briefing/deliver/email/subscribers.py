@@ -19,17 +19,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from email.utils import make_msgid
 
-from sqlalchemy import delete, func, select
-from sqlalchemy.exc import IntegrityError
-
 from briefing.config import Config
 from briefing.deliver.email.digests import MessageSender
 from briefing.deliver.email.render import build_message, msgid_domain, render_code
-from briefing.deliver.telegram.commands import known_sources, known_topics
-from briefing.errors import BriefingError, DeliveryError
-from briefing.service.digest import parse_digest_time, zone
+from briefing.matching import known_sources, known_topics
+from briefing.errors import BriefingError, DeliveryError, StoreConflict
+from briefing.models import Subscriber
+from briefing.digest import digest_time_text, zone
 from briefing.store import Store
-from briefing.store.schema import EmailCode, Subscriber
 
 # Digest time given to a subscriber who verifies an address without having chosen one.
 DEFAULT_DIGEST_TIME = "07:00"
@@ -60,11 +57,6 @@ def _matches(code: str, stored: str) -> bool:
     return hmac.compare_digest(_hash(code, salt), stored)
 
 
-def _owner(store: Store, email: str) -> Subscriber | None:
-    with store.session() as s:
-        return s.scalar(select(Subscriber).where(func.lower(Subscriber.email) == email.lower()))
-
-
 @dataclass(frozen=True)
 class CodeSent:
     email: str
@@ -79,21 +71,15 @@ async def request_email_verification(store: Store, config: Config, subscriber_id
     if not cfg.enabled:
         raise EmailRequestError("email digests are not enabled on this server")
     email = normalise_email(address)
-    owner = _owner(store, email)
+    owner = store.subscriber_by_email(email)
     if owner is not None and owner.id != subscriber_id and owner.email_verified:
         raise EmailRequestError("that address is already used by another subscriber")
-    with store.session() as s:
-        pending = s.scalar(select(EmailCode).where(EmailCode.subscriber_id == subscriber_id))
-        if pending is not None and now - pending.created_at < timedelta(seconds=cfg.code_resend_seconds):
-            wait = cfg.code_resend_seconds - (now - pending.created_at).total_seconds()
-            raise EmailRequestError(f"a code was sent moments ago; you can ask for a new one in {wait:.0f} s")
-        if pending is not None:
-            s.delete(pending)
-            s.flush()
-        code = f"{secrets.randbelow(10**6):06d}"
-        expires = now + timedelta(minutes=cfg.code_ttl_minutes)
-        s.add(EmailCode(subscriber_id=subscriber_id, email=email, code_hash=_hash(code),
-                        expires_at=expires, attempts=0, created_at=now))
+    code = f"{secrets.randbelow(10**6):06d}"
+    expires = now + timedelta(minutes=cfg.code_ttl_minutes)
+    wait = store.new_email_code(subscriber_id, email, _hash(code), now=now, expires_at=expires,
+                                resend_after=timedelta(seconds=cfg.code_resend_seconds))
+    if wait > 0:
+        raise EmailRequestError(f"a code was sent moments ago; you can ask for a new one in {wait:.0f} s")
     message = build_message(subject=f"Your briefing code: {code}", text=render_code(code, cfg.code_ttl_minutes),
                             html=None, sender=cfg.from_address, to=email,
                             message_id=make_msgid(domain=msgid_domain(cfg.from_address)),
@@ -101,14 +87,9 @@ async def request_email_verification(store: Store, config: Config, subscriber_id
     try:
         await smtp.send(message)
     except DeliveryError as exc:
-        _drop_code(store, subscriber_id)  # nothing reached them: let them ask again at once
+        store.drop_email_code(subscriber_id)  # nothing reached them: let them ask again at once
         raise EmailRequestError(f"could not send the code to {email}: {exc}") from exc
     return CodeSent(email, expires)
-
-
-def _drop_code(store: Store, subscriber_id: int) -> None:
-    with store.session() as s:
-        s.execute(delete(EmailCode).where(EmailCode.subscriber_id == subscriber_id))
 
 
 def verify_email(store: Store, config: Config, subscriber_id: int, code: str, *,
@@ -120,50 +101,26 @@ def verify_email(store: Store, config: Config, subscriber_id: int, code: str, *,
     """
     now = now or datetime.now(timezone.utc)
     code = code.strip()
-    error: str | None = None
-    # Decide inside the transaction, raise after it: a wrong try must be counted (committed).
-    with store.session() as s:
-        pending = s.scalar(select(EmailCode).where(EmailCode.subscriber_id == subscriber_id))
-        if pending is None:
-            raise EmailRequestError("no code is waiting: send /email you@example.com first")
-        email = pending.email
-        if now >= pending.expires_at:
-            s.delete(pending)
-            error = "that code has expired: send /email again for a new one"
-        elif not _matches(code, pending.code_hash):
-            pending.attempts += 1
-            left = config.email.code_max_attempts - pending.attempts
-            if left <= 0:
-                s.delete(pending)
-                error = "wrong code, and no tries left: send /email again for a new one"
-            else:
-                error = f"wrong code; {left} {'try' if left == 1 else 'tries'} left"
-        else:
-            s.delete(pending)
-    if error is not None:
-        raise EmailRequestError(error)
-    return _set_verified(store, subscriber_id, email)
-
-
-def _set_verified(store: Store, subscriber_id: int, email: str) -> Subscriber:
+    # The store decides in one transaction and commits a wrong try before this raises.
+    check = store.check_email_code(subscriber_id, lambda stored: _matches(code, stored), now=now,
+                                   max_attempts=config.email.code_max_attempts)
+    if check.outcome == "none":
+        raise EmailRequestError("no code is waiting: send /email you@example.com first")
+    if check.outcome == "expired":
+        raise EmailRequestError("that code has expired: send /email again for a new one")
+    if check.outcome == "wrong" and check.left <= 0:
+        raise EmailRequestError("wrong code, and no tries left: send /email again for a new one")
+    if check.outcome == "wrong":
+        raise EmailRequestError(f"wrong code; {check.left} {'try' if check.left == 1 else 'tries'} left")
+    assert check.email is not None
     try:
-        with store.session() as s:
-            row = s.get(Subscriber, subscriber_id)
-            if row is None:
-                raise EmailRequestError("this chat is not registered: send /start first")
-            # The code proved the address is theirs: an unverified claim elsewhere (an old,
-            # unsubscribed row) gives way; a verified one does not (IntegrityError below).
-            for other in s.scalars(select(Subscriber).where(func.lower(Subscriber.email) == email.lower(),
-                                                            Subscriber.id != subscriber_id)):
-                if not other.email_verified:
-                    other.email = None
-            s.flush()
-            row.email, row.email_verified = email, True
-            row.digest_time = row.digest_time or DEFAULT_DIGEST_TIME
-            s.flush()
-            return row
-    except IntegrityError:
+        # The code proved the address is theirs: an unverified claim elsewhere gives way.
+        sub = store.verify_email_address(subscriber_id, check.email, DEFAULT_DIGEST_TIME)
+    except StoreConflict:
         raise EmailRequestError("that address is already used by another subscriber") from None
+    if sub is None:
+        raise EmailRequestError("this chat is not registered: send /start first")
+    return sub
 
 
 # -- admin ---------------------------------------------------------------------
@@ -189,7 +146,7 @@ def add_email_subscriber(store: Store, config: Config, address: str, *, topics: 
     """Add (or update) a verified email subscriber with subscriptions. Validates everything first."""
     email = normalise_email(address)
     if digest_time is not None:
-        parse_digest_time(digest_time)
+        digest_time = digest_time_text(digest_time)  # checked, and stored as HH:MM
     if timezone_name is not None:
         zone(timezone_name)
     _check_known("topic", topics, set(known_topics(config, store)))
@@ -197,19 +154,11 @@ def add_email_subscriber(store: Store, config: Config, address: str, *, topics: 
     _check_known("source", sources, {n.casefold() for n in {*known_sources(store), *configured}})
     if any(not k.strip() for k in keywords):
         raise EmailRequestError("a keyword cannot be empty")
-    existing = _owner(store, email)
-    with store.session() as s:
-        row = s.get(Subscriber, existing.id) if existing else Subscriber(email=email)
-        if existing is None:
-            s.add(row)
-        row.email_verified, row.active, row.deactivated_reason = True, True, None
-        row.timezone = timezone_name or row.timezone or "UTC"
-        row.digest_time = digest_time or row.digest_time or DEFAULT_DIGEST_TIME
-        s.flush()
-        subscriber_id = row.id
+    subscriber_id, created = store.save_email_subscriber(email, timezone_name=timezone_name, digest_time=digest_time,
+                                                         default_digest_time=DEFAULT_DIGEST_TIME)
     added = sum(store.subscribe(subscriber_id, kind, value)
                 for kind, values in (("topic", topics), ("keyword", keywords), ("source", sources))
                 for value in values)
     sub = store.get_subscriber(subscriber_id)
     assert sub is not None
-    return AddedSubscriber(sub, existing is None, added)
+    return AddedSubscriber(sub, created, added)

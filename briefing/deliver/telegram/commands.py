@@ -5,18 +5,16 @@ Handlers in :mod:`briefing.deliver.telegram.bot` stay a few lines: they call the
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from urllib.parse import urlsplit
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from briefing.config import Config
 from briefing.deliver.telegram.format import esc
 from briefing.deliver.telegram.queries import BotStats
-from briefing.store import Store
-from briefing.store.schema import Source, Subscriber, Subscription
+from briefing.digest import digest_time_text, zone
+from briefing.digest.schedule import MAX_ZONE_CHARS
+from briefing.errors import ConfigError
+from briefing.models import Source, Subscriber, Subscription
 
-_HHMM = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
 _KINDS = ("topic", "source", "keyword")
 
 
@@ -31,17 +29,6 @@ class Target:
 
     def label(self) -> str:
         return f"{self.kind} <b>{esc(self.value)}</b>"
-
-
-def known_topics(config: Config, store: Store) -> list[str]:
-    """Topics of the configured (and stored) sources, sorted, without repeats."""
-    topics = {t.casefold() for s in config.sources for t in s.topics}
-    topics |= {t.casefold() for s in store.list_sources(active_only=True) for t in (s.topics or [])}
-    return sorted(topics)
-
-
-def known_sources(store: Store) -> list[str]:
-    return [s.name for s in store.list_sources(active_only=True)]
 
 
 def resolve_target(text: str, topics: list[str], sources: list[str]) -> Target:
@@ -70,8 +57,6 @@ def subscriptions_text(subs: list[Subscription]) -> str:
     return "\n".join(lines)
 
 
-# The longest IANA zone name is about 30 characters; subscribers.timezone holds 64.
-MAX_ZONE_CHARS = 64
 # Browsers and servers commonly cap URLs near 2,000 characters; anything longer is not a news link.
 MAX_URL_CHARS = 2048
 
@@ -89,20 +74,19 @@ def parse_digest(args: list[str]) -> tuple[str | None, str | None]:
         return None, None
     if not args or len(args) > 2:
         raise UsageError("Use /digest HH:MM [timezone], e.g. /digest 07:30 Europe/Berlin, or /digest off")
-    m = _HHMM.match(args[0])
-    if not m:
-        raise UsageError(f"{esc(args[0])} is not a time: use 24-hour HH:MM, e.g. 07:30")
+    try:
+        at = digest_time_text(args[0])
+    except ConfigError:
+        raise UsageError(f"{esc(args[0])} is not a time: use 24-hour HH:MM, e.g. 07:30") from None
     tz = args[1] if len(args) == 2 else None
     if tz is not None:
         try:
-            if len(tz) > MAX_ZONE_CHARS:  # IANA names are short; a long one is an OSError in ZoneInfo
-                raise ValueError(tz)
-            ZoneInfo(tz)
-        except (ZoneInfoNotFoundError, ValueError, OSError):
+            zone(tz)
+        except ConfigError:
             tz = tz[:MAX_ZONE_CHARS] + ("…" if len(tz) > MAX_ZONE_CHARS else "")
             raise UsageError(f"{esc(tz)} is not a time zone I know: use a name like Europe/Berlin "
                              "or America/New_York") from None
-    return f"{int(m.group(1)):02d}:{m.group(2)}", tz
+    return at, tz
 
 
 def settings_text(sub: Subscriber, subs: list[Subscription]) -> str:

@@ -17,23 +17,12 @@ import re
 from collections.abc import Sequence
 from urllib.parse import urlsplit
 
+from briefing.markup import esc, link
 from briefing.models import GIST_LABEL, KEY_FACTS_LABEL, Brief
 
 MAX_MESSAGE = 4096
 _TOKEN = re.compile(r"<[^>]*>|&[#\w]+;|[^<&]+|[<&]")
 _TAG = re.compile(r"<(/?)([a-zA-Z][\w-]*)")
-
-
-def esc(text: object) -> str:
-    """Escape any text for Telegram HTML (quotes too, so it is safe inside attributes)."""
-    return html.escape(str(text), quote=True)
-
-
-def link(url: str | None, label: str = "Source") -> str:
-    """An ``<a>`` to an http(s) URL, or just the escaped label when the URL is anything else."""
-    if not url or urlsplit(url).scheme.lower() not in ("http", "https"):
-        return esc(label)
-    return f'<a href="{esc(url)}">{esc(label)}</a>'
 
 
 def brief_html(brief: Brief) -> str:

@@ -7,7 +7,6 @@ brief is not stored: a page one user asked about is not pushed to anyone else.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import re
 import time
@@ -16,6 +15,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 
+from briefing.blocking import blocking
 from briefing.config import Config
 from briefing.errors import (
     BlockedURLError,
@@ -31,9 +31,9 @@ from briefing.errors import (
 from briefing.ingest import Fetcher
 from briefing.ingest.extract import charset_of, decode, extract_html
 from briefing.models import Brief
-from briefing.service.matching import filter_briefs
+from briefing.matching import filter_briefs
 from briefing.store import Store
-from briefing.store.schema import Subscription, utcnow
+from briefing.models import Subscription, utcnow
 from briefing.summarise import Document, Engine
 
 log = logging.getLogger(__name__)
@@ -51,7 +51,7 @@ _TEXT_TYPES = ("text/html", "application/xhtml+xml", "text/plain", "")
 def engine_summariser(engine: Callable[[], Engine]) -> Summarise:
     """The engine's quick brief (``first``, else ``summarise``) in a thread (the default until a worker is plugged in)."""
     async def summarise(doc: Document) -> Brief:
-        return await asyncio.to_thread(lambda: (getattr(engine(), "first", None) or engine().summarise)(doc))
+        return await blocking(lambda: (getattr(engine(), "first", None) or engine().summarise)(doc))
     return summarise
 
 
@@ -59,7 +59,7 @@ def engine_improver(engine: Callable[[], Engine]) -> Improve:
     """The engine's ``improve`` (the gist) in a thread; the brief as it is for engines without one."""
     async def improve(brief: Brief, doc: Document) -> Brief:
         fn = getattr(engine(), "improve", None)
-        return brief if fn is None else await asyncio.to_thread(fn, brief, doc)
+        return brief if fn is None else await blocking(fn, brief, doc)
     return improve
 
 

@@ -18,16 +18,15 @@ from dataclasses import dataclass, field
 from typing import Any
 from datetime import datetime, timedelta
 
-from sqlalchemy.exc import IntegrityError
 from telegram.error import TelegramError
 
+from briefing.blocking import blocking
 from briefing.config import TelegramConfig
 from briefing.deliver.telegram.flood import ChatMoved, delivery_error
 from briefing.deliver.telegram.format import brief_html, html_to_text, split_html
-from briefing.deliver.telegram.queries import release_deliveries
-from briefing.errors import Action, RateLimited, classify
+from briefing.errors import Action, RateLimited, StoreConflict, classify
+from briefing.models import Delivery, utcnow
 from briefing.store import Store
-from briefing.store.schema import Delivery, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -75,6 +74,8 @@ class DeliverySender:
         self.stopping = False
         # Inline buttons for a brief (issue 12: follow its story, report a problem); None: none.
         self.keyboard_for = keyboard_for
+        # Message ids of the parts sent so far, by delivery id (a claimed row is a frozen record).
+        self._parts: dict[int, str | None] = {}
 
     async def drain(self, limit: int = 1000) -> DrainReport:
         """Claim and send up to ``limit`` due deliveries; returns when none are due or on stop.
@@ -87,7 +88,7 @@ class DeliverySender:
         rendered: dict[int, list[str] | None] = {}  # brief id -> its message parts (None: deleted)
         keyboards: dict[int, Any] = {}  # brief id -> its buttons (issue 12), built once per drain too
         while report.claimed < limit and not self.stopping:
-            batch = await asyncio.to_thread(self.store.claim_deliveries, CHANNEL,
+            batch = await blocking(self.store.claim_deliveries, CHANNEL,
                                             limit=min(BATCH, limit - report.claimed), now=self.clock())
             if not batch:
                 break
@@ -110,7 +111,7 @@ class DeliverySender:
 
     async def _send_batch(self, batch: list[Delivery], rendered: dict[int, list[str] | None],
                           keyboards: dict[int, Any], report: DrainReport) -> None:
-        chats = await asyncio.to_thread(self._render_missing, batch, rendered, keyboards)
+        chats = await blocking(self._render_missing, batch, rendered, keyboards)
         # One chat's deliveries go in order; different chats go concurrently (the flood
         # limiter spaces them).
         by_subscriber: dict[int, list[Delivery]] = {}
@@ -123,7 +124,7 @@ class DeliverySender:
                 for i, delivery in enumerate(group):
                     if self.stopping:
                         ids = [d.id for d in group[i:]]
-                        n = await asyncio.to_thread(release_deliveries, self.store, ids, "not sent: bot stopping")
+                        n = await blocking(self.store.release_deliveries, ids, "not sent: bot stopping")
                         report.released += n
                         return
                     # Shielded: a cancelled drain still records the outcome of a send in flight.
@@ -143,9 +144,16 @@ class DeliverySender:
         chat_id = chats.get(sid)
         if chat_id is None or parts is None:
             why = "brief no longer exists" if parts is None else "subscriber inactive or has no chat"
-            await asyncio.to_thread(self.store.mark_delivery_failed, delivery.id, why)
+            await blocking(self.store.mark_delivery_failed, delivery.id, why)
             report.failed += 1
             return
+        try:
+            await self._send_and_record(delivery, chat_id, parts, keyboard, report, chats)
+        finally:
+            self._parts.pop(delivery.id, None)  # what was sent is recorded now, or claimed again later
+
+    async def _send_and_record(self, delivery: Delivery, chat_id: int, parts: list[str], keyboard: Any,
+                               report: DrainReport, chats: dict[int, int | None]) -> None:
         try:
             # Buttons under a pushed brief (issue 12) go on its last part.
             await self._send_parts(delivery, chat_id, parts, self._send_html, keyboard)
@@ -153,8 +161,12 @@ class DeliverySender:
             await self._on_error(delivery, chat_id, parts, exc, report, chats)
             return
         # Recording "sent" also records the last part's message id: one transaction per message.
-        await asyncio.to_thread(self.store.mark_delivery_sent, delivery.id, delivery.external_id)
+        await blocking(self.store.mark_delivery_sent, delivery.id, self._sent_ids(delivery))
         report.sent += 1
+
+    def _sent_ids(self, delivery: Delivery) -> str | None:
+        """The message ids of the parts of ``delivery`` sent so far, comma-separated."""
+        return self._parts.get(delivery.id, delivery.external_id)
 
     async def _send_parts(self, delivery: Delivery, chat_id: int, parts: list[str], send: Send,
                           keyboard: Any = None) -> None:
@@ -165,15 +177,15 @@ class DeliverySender:
         Every part but the last is recorded here, at once; the last one is recorded by the caller
         in the same transaction that marks the delivery sent (no other step comes between).
         """
-        done = [x for x in (delivery.external_id or "").split(",") if x]
+        done = [x for x in (self._sent_ids(delivery) or "").split(",") if x]
         for n in range(len(done), len(parts)):
             last = n == len(parts) - 1
             ids = await (send(chat_id, parts[n], keyboard) if last and keyboard is not None  # type: ignore[call-arg]
                          else send(chat_id, parts[n]))
             done += [str(i) for i in ids] or ["0"]  # a dry run returns no id: still one part done
-            delivery.external_id = ",".join(done)
+            sent = self._parts[delivery.id] = ",".join(done)
             if n < len(parts) - 1:
-                await asyncio.to_thread(self.store.record_delivery_parts, delivery.id, delivery.external_id)
+                await blocking(self.store.record_delivery_parts, delivery.id, sent)
 
     async def _on_error(self, delivery: Delivery, chat_id: int, parts: list[str], exc: Exception,
                         report: DrainReport, chats: dict[int, int | None]) -> None:
@@ -184,7 +196,7 @@ class DeliverySender:
         if action is Action.DEACTIVATE_RECIPIENT:
             # https://core.telegram.org/bots/faq: a blocked bot gets 403 for that chat for good.
             log.info("deactivating subscriber %s: %s", delivery.subscriber_id, error)
-            await asyncio.to_thread(self.store.deactivate_subscriber, delivery.subscriber_id, str(error))
+            await blocking(self.store.deactivate_subscriber, delivery.subscriber_id, str(error))
             chats[delivery.subscriber_id] = None
             report.deactivated += 1
             return
@@ -192,25 +204,25 @@ class DeliverySender:
             try:  # the parts already accepted stay; the rest go as plain text
                 await self._send_parts(delivery, chat_id, parts, self._send_plain_part)
             except Exception as again:  # noqa: BLE001 - recorded below
-                await asyncio.to_thread(self.store.mark_delivery_failed, delivery.id, f"{text}; plain text: {again}")
+                await blocking(self.store.mark_delivery_failed, delivery.id, f"{text}; plain text: {again}")
                 report.failed += 1
                 return
-            await asyncio.to_thread(self.store.mark_delivery_sent, delivery.id, delivery.external_id)
+            await blocking(self.store.mark_delivery_sent, delivery.id, self._sent_ids(delivery))
             report.sent += 1
             return
         if isinstance(error, ChatMoved):
             if await self._follow_move(delivery, error):  # send again at once, to the new id
                 chats[delivery.subscriber_id] = error.new_chat_id
-                await asyncio.to_thread(self.store.mark_delivery_retry, delivery.id, text, self.clock())
+                await blocking(self.store.mark_delivery_retry, delivery.id, text, self.clock())
                 report.retry_later += 1
             else:  # the new chat is subscribed on its own: this one is gone
-                await asyncio.to_thread(self.store.deactivate_subscriber, delivery.subscriber_id, str(error))
+                await blocking(self.store.deactivate_subscriber, delivery.subscriber_id, str(error))
                 chats[delivery.subscriber_id] = None
                 report.deactivated += 1
             return
         if action is Action.RETRY_LATER and self.still_news(delivery):
             delay = error.retry_after if isinstance(error, RateLimited) else self.backoff(delivery.attempts)
-            await asyncio.to_thread(self.store.mark_delivery_retry, delivery.id, text,
+            await blocking(self.store.mark_delivery_retry, delivery.id, text,
                                     self.clock() + timedelta(seconds=delay))
             report.retry_later += 1
             return
@@ -219,7 +231,7 @@ class DeliverySender:
         elif action is Action.RETRY_LATER:
             text = (f"gave up after {delivery.attempts} attempts: the brief is older than "
                     f"telegram.retry_max_age_hours ({self.config.retry_max_age_hours:g} h): {text}")
-        await asyncio.to_thread(self.store.mark_delivery_failed, delivery.id, text)
+        await blocking(self.store.mark_delivery_failed, delivery.id, text)
         report.failed += 1
 
     async def _send_plain_part(self, chat_id: int, part: str) -> list[int]:
@@ -234,9 +246,9 @@ class DeliverySender:
     async def _follow_move(self, delivery: Delivery, moved: ChatMoved) -> bool:
         """Point the subscriber at the group's new chat id; False if another subscriber has it."""
         try:
-            await asyncio.to_thread(self.store.update_subscriber, delivery.subscriber_id,
+            await blocking(self.store.update_subscriber, delivery.subscriber_id,
                                     telegram_chat_id=moved.new_chat_id)
-        except IntegrityError:
+        except StoreConflict:
             return False
         return True
 

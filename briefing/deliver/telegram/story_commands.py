@@ -2,19 +2,19 @@
 pushed brief ("Follow this story", "Report a problem"), "What's new" and correction messages,
 and the admin's /flagged and /recheck.
 
-Picked up by :class:`briefing.deliver.telegram.bot.TelegramBot` through ``COMMANDS``; the work is
-in :class:`briefing.stories.service.Stories`.
+``COMMANDS`` are registered by the service (:func:`briefing.service.bot_commands.bot_commands`);
+the bot routes the story buttons here. The work is in :class:`briefing.stories.service.Stories`.
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
-from briefing.deliver.telegram.bot import Command, CommandRequest
+from briefing.blocking import blocking
+from briefing.deliver.telegram.request import Command, CommandRequest
 from briefing.deliver.telegram.format import esc
 from briefing.stories.render import story_html
 from briefing.stories.service import FLAG_KINDS, Notice, Stories
@@ -42,11 +42,8 @@ def brief_keyboard(article_id: int) -> InlineKeyboardMarkup:
 
 
 def keyboard_for_brief(app: Any, brief_id: int) -> InlineKeyboardMarkup | None:
-    from briefing.store.schema import BriefRow
-
-    with app.store.session() as s:
-        row = s.get(BriefRow, brief_id)
-        return brief_keyboard(row.article_id) if row else None
+    article_id = app.store.brief_article_id(brief_id)
+    return brief_keyboard(article_id) if article_id is not None else None
 
 
 def story_keyboard(story_id: int) -> InlineKeyboardMarkup:
@@ -162,7 +159,7 @@ async def send_notices(bot: Any, notices: list[Notice]) -> int:
             log.info("dry run: would send story %s update to chat %s", n.story_id, n.chat_id)
             continue
         await bot.send(n.chat_id, n.html, keyboard=None)
-        if await asyncio.to_thread(st.told, n):
+        if await blocking(st.told, n):
             sent += 1
     return sent
 
@@ -170,8 +167,8 @@ async def send_notices(bot: Any, notices: list[Notice]) -> int:
 async def send_story_updates(bot: Any) -> int:
     """The service's deliver job calls this: assign new articles, then send "What's new"."""
     st = stories_of(bot.app)
-    await asyncio.to_thread(st.update)
-    return await send_notices(bot, await asyncio.to_thread(st.notices))
+    await blocking(st.update)
+    return await send_notices(bot, await blocking(st.notices))
 
 
 async def on_button(bot: Any, update: Update) -> None:

@@ -1,4 +1,4 @@
-"""Which subscribers a brief goes to: the one place subscriptions are matched."""
+"""What can be followed, and which subscribers a brief goes to: the one place subscriptions are matched."""
 
 from __future__ import annotations
 
@@ -6,9 +6,20 @@ import re
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
-from briefing.models import Brief, DeliveryMatch
+from briefing.config import Config
+from briefing.models import Brief, DeliveryMatch, Subscription
 from briefing.store import Store
-from briefing.store.schema import Subscription
+
+
+def known_topics(config: Config, store: Store) -> list[str]:
+    """Topics of the configured (and stored) sources, sorted, without repeats."""
+    topics = {t.casefold() for s in config.sources for t in s.topics}
+    topics |= {t.casefold() for s in store.list_sources(active_only=True) for t in (s.topics or [])}
+    return sorted(topics)
+
+
+def known_sources(store: Store) -> list[str]:
+    return [s.name for s in store.list_sources(active_only=True)]
 
 
 def _has_keyword(brief: Brief, keyword: str) -> bool:

@@ -20,7 +20,7 @@ import statistics
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from briefing.service.evaluate import ROUGE, Example, Rouge, article_text
+from briefing.evaluation.evaluate import ROUGE, Example, Rouge, article_text
 from briefing.sentences import split_sentences
 from briefing.summarise.extractive import Features, Settings, features, select_indices
 

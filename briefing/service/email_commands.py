@@ -1,7 +1,9 @@
 """Telegram commands for the email digest: ``/email you@example.com`` and ``/verify 123456``.
 
-Picked up by :class:`briefing.deliver.telegram.bot.TelegramBot` through ``COMMANDS``. The
-handlers only parse and answer; the work is in :mod:`briefing.deliver.email.subscribers`.
+They join the two channels (a Telegram command that sends email), so they live in the service,
+the one place that wires channels together; registered with the bot in
+:func:`briefing.service.bot_commands.bot_commands`. The handlers only parse and answer; the work is
+in :mod:`briefing.deliver.email.subscribers`.
 """
 
 from __future__ import annotations
@@ -9,7 +11,7 @@ from __future__ import annotations
 from briefing.deliver.email.smtp import SmtpSender
 from briefing.deliver.email.subscribers import EmailRequestError, request_email_verification, verify_email
 from briefing.deliver.email.unsubscribe import unsubscribe_email
-from briefing.deliver.telegram.bot import Command, CommandRequest
+from briefing.deliver.telegram import Command, CommandRequest
 from briefing.deliver.telegram.format import esc
 
 USAGE_EMAIL = "/email you@example.com"

@@ -1,4 +1,8 @@
-"""The application object: one config, one store, one fetcher, one engine per process."""
+"""The library façade: one config, one store, one fetcher, one engine per process.
+
+Every face calls it: the command line, the bot's handlers and the service's jobs each parse their
+input, make one call here (or on its store) and reply (``docs/architecture.md``).
+"""
 
 from __future__ import annotations
 
@@ -8,15 +12,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import cached_property
+from typing import Protocol
 
 from briefing.config import Config
 from briefing.errors import Action, BriefingError, classify
 from briefing.ingest import Fetcher, Ingester, PollReport
-from briefing.models import Brief
 from briefing.store import Store
-from briefing.service.matching import delivery_match
-from briefing.service.metrics import Metrics
-from briefing.store.schema import Article, utcnow
+from briefing.matching import delivery_match
+from briefing.models import Article, Brief, utcnow
 from briefing.summarise import Document, Engine, build_engine, cache_key
 
 log = logging.getLogger(__name__)
@@ -30,6 +33,17 @@ class SummariseReport:
     brief_ids: list[int] = field(default_factory=list)
     retry_later: str | None = None  # the store was busy: stopped early, nothing lost
 
+    def add(self, brief_id: int, reused: bool) -> None:
+        self.brief_ids.append(brief_id)
+        self.done += 1
+        self.reused += reused
+
+
+class SummaryTimer(Protocol):
+    """Where the seconds of each summary go (the service's ``/metrics`` counters)."""
+
+    def summarised(self, seconds: float) -> None: ...
+
 
 class App:
     """Owns the long-lived parts. Build it once at start-up and pass it down."""
@@ -40,7 +54,7 @@ class App:
         self.store = store or Store.open(config.db_url)
         self.fetcher = fetcher or Fetcher(config.ingest)
         self._engine = engine
-        self.metrics: Metrics | None = None  # the service's counters (/metrics), when it runs
+        self.metrics: SummaryTimer | None = None  # the service's counters (/metrics), when it runs
 
     def close(self) -> None:
         if "ingester" in self.__dict__:  # built on first use (cached_property)
@@ -81,15 +95,27 @@ class App:
         The brief and its deliveries are written in one transaction (issue 8): a crash at any
         moment leaves the article either pending (it is summarised again) or fully queued.
         """
-        doc = Document(title=article.title, text=article.text)
-        key = cache_key(self.engine, doc)
-        brief = self.store.brief_by_cache_key(key)
+        doc, key, brief = self.prepare_article(article)
         reused = brief is not None
         if brief is None:
             started = time.perf_counter()
             brief = self.engine.summarise(doc)
-            if self.metrics is not None:
-                self.metrics.summarised(time.perf_counter() - started)
+            self.timed(time.perf_counter() - started)
+        return self.save_article_brief(article, brief, key, reused)
+
+    def prepare_article(self, article: Article) -> tuple[Document, str, Brief | None]:
+        """The document to summarise, its cache key, and the stored brief of the same text, model
+        and version if there is one (then nothing needs summarising)."""
+        doc = Document(title=article.title, text=article.text)
+        key = cache_key(self.engine, doc)
+        return doc, key, self.store.brief_by_cache_key(key)
+
+    def timed(self, seconds: float) -> None:
+        if self.metrics is not None:
+            self.metrics.summarised(seconds)
+
+    def save_article_brief(self, article: Article, brief: Brief, key: str, reused: bool) -> tuple[int, Brief, bool]:
+        """Store ``brief`` for ``article`` with its deliveries, in one transaction (issue 8)."""
         brief.topics = self.topics_for(article)
         brief.source = self.store.source_name(article.source_id)
         brief.url, brief.published = article.url, article.published_at or article.fetched_at
@@ -119,20 +145,24 @@ class App:
         for article in self.store.pending_articles(limit):
             try:
                 brief_id, _, reused = self.summarise_article(article)
-                report.brief_ids.append(brief_id)
-                report.done += 1
-                report.reused += reused
+                report.add(brief_id, reused)
             except BriefingError as exc:
-                if classify(exc) is Action.RETRY_LATER:
-                    # The database is busy: nothing was written, the article stays pending and the
-                    # next run takes it again. Not the article's fault, so not marked failed.
-                    report.retry_later = str(exc)
-                    log.warning("summarising paused: %s", exc)
+                if self.settle_failure(report, article, exc):
                     break
-                # Skip and record: the article is marked failed with the reason, others carry on.
-                self.store.mark_article_failed(article.id, str(exc))
-                report.failed.append(f"{article.title[:60]}: {exc}")
-                log.warning("could not summarise article %s: %s", article.id, exc)
             if progress:
                 progress(article)
         return report
+
+    def settle_failure(self, report: SummariseReport, article: Article, exc: BriefingError) -> bool:
+        """Record why ``article`` got no brief; True when the store is busy (stop for now)."""
+        if classify(exc) is Action.RETRY_LATER:
+            # The database is busy: nothing was written, the article stays pending and the
+            # next run takes it again. Not the article's fault, so not marked failed.
+            report.retry_later = str(exc)
+            log.warning("summarising paused: %s", exc)
+            return True
+        # Skip and record: the article is marked failed with the reason, others carry on.
+        self.store.mark_article_failed(article.id, str(exc))
+        report.failed.append(f"{article.title[:60]}: {exc}")
+        log.warning("could not summarise article %s: %s", article.id, exc)
+        return False

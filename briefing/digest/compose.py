@@ -1,7 +1,7 @@
 """What goes into a subscriber's daily digest, in which order, and when it is due.
 
-Pure functions over the store: nothing here sends anything. ``briefing.deliver.email.digests``
-records and sends digests built from these pieces; ``briefing digest preview`` renders them.
+Pure functions over the store: nothing here sends anything. :mod:`briefing.digest.job` records
+and sends digests built from these pieces; ``briefing digest preview`` renders them.
 
 Ranking (documented in the README, "Email digest"): every story gets
 
@@ -17,17 +17,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from datetime import date, datetime
 
-from sqlalchemy import func, select
-
-from briefing.errors import ConfigError
-from briefing.models import Brief
-from briefing.service.matching import matches
+from briefing.matching import matches
+from briefing.models import Brief, Candidate, Subscription
 from briefing.store import Store
 from briefing.stories.digest import group_by_story
-from briefing.store.schema import BriefRow, Digest, Subscription
 
 # A subscriber's first digest covers this much history.
 FIRST_DIGEST_HOURS = 24.0
@@ -60,6 +55,7 @@ class DigestContent:
     sections: tuple[DigestSection, ...] = ()
     omitted: int = 0  # matching stories left out beyond ``email.max_briefs``
     subscriber_name: str | None = None
+    timezone: str = "UTC"  # the subscriber's IANA zone: every channel shows local times in it
 
     @property
     def items(self) -> list[DigestItem]:
@@ -72,16 +68,6 @@ class DigestContent:
     @property
     def is_empty(self) -> bool:
         return not self.sections
-
-
-@dataclass(frozen=True)
-class Candidate:
-    """A stored brief with what ranking needs that :class:`Brief` does not carry."""
-
-    brief_id: int
-    article_id: int
-    created_at: datetime
-    brief: Brief
 
 
 # -- ranking ---------------------------------------------------------------
@@ -133,32 +119,6 @@ def rank(candidates: Sequence[Candidate], subs: Sequence[Subscription] | None,
 # -- reading briefs ----------------------------------------------------------
 
 
-def candidates_between(store: Store, start: datetime, end: datetime) -> list[Candidate]:
-    """Briefs written in ``[start, end)``: consecutive digests neither repeat nor skip a brief."""
-    with store.session() as s:
-        rows = list(s.execute(select(BriefRow.id, BriefRow.article_id, BriefRow.created_at)
-                              .where(BriefRow.created_at >= start, BriefRow.created_at < end)
-                              .order_by(BriefRow.id)))
-    return _candidates(store, rows)
-
-
-def candidates_by_id(store: Store, brief_ids: Sequence[int]) -> list[Candidate]:
-    """The briefs of a recorded digest (a retry re-renders exactly what was recorded)."""
-    if not brief_ids:
-        return []
-    with store.session() as s:
-        rows = list(s.execute(select(BriefRow.id, BriefRow.article_id, BriefRow.created_at)
-                              .where(BriefRow.id.in_(list(brief_ids)))))
-    return _candidates(store, rows)
-
-
-def _candidates(store: Store, rows: Sequence[tuple[int, int, datetime]]) -> list[Candidate]:
-    briefs = store.get_briefs([brief_id for brief_id, _, _ in rows])  # one query, not one per brief
-    return [Candidate(brief_id, article_id, created_at, briefs[brief_id])
-            for brief_id, article_id, created_at in rows
-            if brief_id in briefs]  # a brief deleted between the two reads is left out
-
-
 class CandidatePool:
     """Briefs (and their near-duplicate counts) read once per digest run and shared by every
     subscriber's digest, instead of once per subscriber (issue 13). Candidates are immutable, so
@@ -174,7 +134,7 @@ class CandidatePool:
     def between(self, start: datetime, end: datetime) -> list[Candidate]:
         key = (start, end)
         if key not in self._between:
-            found = candidates_between(self.store, start, end)
+            found = self.store.candidates_between(start, end)
             self._between[key] = found
             self._by_id.update((c.brief_id, c) for c in found)
         return self._between[key]
@@ -182,7 +142,7 @@ class CandidatePool:
     def by_id(self, brief_ids: Sequence[int]) -> list[Candidate]:
         missing = [i for i in brief_ids if i not in self._by_id]
         if missing:
-            found = {c.brief_id: c for c in candidates_by_id(self.store, missing)}
+            found = {c.brief_id: c for c in self.store.candidates_by_id(missing)}
             self._by_id.update((i, found.get(i)) for i in missing)
         return [c for i in brief_ids if (c := self._by_id[i]) is not None]
 
@@ -194,17 +154,10 @@ class CandidatePool:
         return {i: self._dups[i] for i in article_ids if i in self._dups}
 
 
-def previous_period_end(store: Store, subscriber_id: int, channel: str) -> datetime | None:
-    """Where the subscriber's last digest on this channel stopped (any status)."""
-    with store.session() as s:
-        return s.scalar(select(func.max(Digest.period_end))
-                        .where(Digest.subscriber_id == subscriber_id, Digest.channel == channel))
-
-
 def compose(store: Store, *, digest_date: date, period_start: datetime, period_end: datetime,
             subs: Sequence[Subscription] | None, now: datetime, max_items: int = 40,
             subscriber_name: str | None = None, brief_ids: Sequence[int] | None = None,
-            pool: CandidatePool | None = None) -> DigestContent:
+            pool: CandidatePool | None = None, timezone: str = "UTC") -> DigestContent:
     """Build a digest: the period's briefs (or exactly ``brief_ids``) that match ``subs``.
 
     ``subs=None`` means "everything" (an admin preview with no subscriber). ``pool`` shares the
@@ -216,63 +169,4 @@ def compose(store: Store, *, digest_date: date, period_start: datetime, period_e
     found, story_outlets = group_by_story(store, found, period_start)  # issue 12: one entry per story
     dups = {**dups, **story_outlets}
     sections, omitted = rank(found, subs, dups, now, max_items)
-    return DigestContent(digest_date, period_start, period_end, tuple(sections), omitted, subscriber_name)
-
-
-# -- when a digest is due ------------------------------------------------------
-
-
-def parse_digest_time(value: str) -> time:
-    """``HH:MM`` (24-hour) -> time; a clear error otherwise."""
-    try:
-        hours, minutes = value.strip().split(":")
-        parsed = time(int(hours), int(minutes))
-    except ValueError:
-        raise ConfigError(f"digest time must be HH:MM on a 24-hour clock, e.g. 07:30; got {value!r}") from None
-    return parsed
-
-
-def zone(name: str) -> ZoneInfo:
-    """An IANA time zone, e.g. ``Europe/Berlin``; a clear error otherwise."""
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise ConfigError(f"unknown time zone {name!r}: use an IANA name such as Europe/Berlin or UTC") from None
-
-
-def scheduled_at(local_date: date, digest_time: time, tz: ZoneInfo) -> datetime:
-    """The UTC instant of ``digest_time`` on ``local_date`` in ``tz``.
-
-    Wall-clock based, so 08:00 stays 08:00 local across a DST change. A time that does not
-    exist (skipped by a spring-forward) resolves with the pre-transition offset, i.e. it fires
-    at the same elapsed moment the clock jumps over (02:30 -> 03:30); an ambiguous time
-    (repeated by a fall-back) fires at its first occurrence (PEP 495, ``fold=0``).
-    """
-    return datetime.combine(local_date, digest_time, tzinfo=tz).astimezone(timezone.utc)
-
-
-@dataclass(frozen=True)
-class DueCheck:
-    """The digest a subscriber's clock points at now: its local date, time, and lateness."""
-
-    digest_date: date
-    scheduled: datetime
-    late: timedelta
-
-    def missed(self, catch_up: timedelta) -> bool:
-        return self.late > catch_up
-
-
-def latest_slot(now: datetime, digest_time: str, tz_name: str) -> DueCheck:
-    """The most recent scheduled digest at or before ``now`` (today's, or else yesterday's).
-
-    Only this one slot is ever considered: after days of downtime the subscriber gets one
-    digest (covering everything since the last one), never a backlog of stale ones.
-    """
-    tz, at = zone(tz_name), parse_digest_time(digest_time)
-    today = now.astimezone(tz).date()
-    slot = scheduled_at(today, at, tz)
-    if slot > now:
-        today -= timedelta(days=1)
-        slot = scheduled_at(today, at, tz)
-    return DueCheck(today, slot, now - slot)
+    return DigestContent(digest_date, period_start, period_end, tuple(sections), omitted, subscriber_name, timezone)

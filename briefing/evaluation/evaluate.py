@@ -30,7 +30,7 @@ from briefing.errors import ParseError
 from briefing.ingest.clean import clean_article
 from briefing.models import Brief
 from briefing.sentences import split_sentences
-from briefing.service.gist_eval import GistColumns, GistRow, format_rows
+from briefing.evaluation.gist_eval import GistColumns, GistRow, format_rows
 from briefing.summarise import Document, Engine, build_engine
 from briefing.summarise.guard import name_grounded, padded
 
@@ -128,7 +128,7 @@ class EvalResult:
     settings: str | None
     columns: list[Column]
     datasets: list[DatasetResult] = field(default_factory=list)
-    gist: list[GistRow] = field(default_factory=list)  # gist columns (service/gist_eval.py), when there is a gist
+    gist: list[GistRow] = field(default_factory=list)  # gist columns (evaluation/gist_eval.py), when there is a gist
 
     def to_json(self) -> str:
         def side(s: Side | None) -> dict[str, Any] | None:

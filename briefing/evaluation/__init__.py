@@ -1,0 +1,1 @@
+"""Measuring briefs honestly: ROUGE beside Lead-3, cross-validated settings, gist checks (``briefing eval``)."""
