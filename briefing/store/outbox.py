@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, literal, or_, select, update
+from sqlalchemy import Select, func, literal, or_, select, update
 from sqlalchemy.orm import Session
 
 from briefing import models
@@ -64,8 +64,7 @@ class Outbox(StoreBase):
         claimable = (Delivery.channel == channel) & (
             ((Delivery.status == "pending") & (Delivery.next_attempt_at.is_(None) | (Delivery.next_attempt_at <= now)))
             | ((Delivery.status == "sending") & (Delivery.next_attempt_at <= now - stale_after)))
-        ids = (select(Delivery.id).where(claimable).order_by(Delivery.id).limit(limit)
-               .with_for_update(skip_locked=True).scalar_subquery())
+        ids = _locked_ids(select(Delivery.id).where(claimable).order_by(Delivery.id).limit(limit))
         stmt = (update(Delivery).where(Delivery.id.in_(ids), claimable)
                 .values(status="sending", next_attempt_at=now, attempts=Delivery.attempts + 1)
                 .returning(*Delivery.__table__.columns))
@@ -210,9 +209,9 @@ class Outbox(StoreBase):
             q = q.where(Digest.id == digest_id)
         if below is not None:
             q = q.where(Digest.id < below)
-        first = q.order_by(Digest.id).limit(1).with_for_update(skip_locked=True).scalar_subquery()
+        first = _locked_ids(q.order_by(Digest.id).limit(1))
         # One UPDATE ... RETURNING that checks the condition again: see claim_deliveries.
-        stmt = (update(Digest).where(Digest.id == first, claimable)
+        stmt = (update(Digest).where(Digest.id.in_(first), claimable)
                 .values(status="sending", next_attempt_at=now, attempts=Digest.attempts + 1)
                 .returning(*Digest.__table__.columns))
         with self.session() as s:
@@ -273,3 +272,15 @@ def queue_matching(s: Session, insert: Any, brief_id: int, match: DeliveryMatch)
             .on_conflict_do_nothing(index_elements=["subscriber_id", "brief_id", "channel"])
             .returning(Delivery.id))  # rowcount of INSERT ... SELECT is not reported on every driver
     return len(s.execute(stmt).all())
+
+
+def _locked_ids(ids: Select[Any]) -> Select[Any]:
+    """The rows ``ids`` selects, locked once for the claiming UPDATE (skipping rows another claim holds).
+
+    A materialised CTE, not a sub-select: PostgreSQL may run an ``IN (SELECT ... LIMIT n FOR
+    UPDATE SKIP LOCKED)`` sub-select again for each row it updates, and each run skips the rows
+    the statement has just updated and takes the next n, so one claim took every due row and a
+    second sender got none (found by tests/test_claim_race.py). The CTE runs once.
+    """
+    claimed = ids.with_for_update(skip_locked=True).cte("claimed").prefix_with("MATERIALIZED", dialect="postgresql")
+    return select(claimed.c.id)
