@@ -27,7 +27,7 @@ from briefing.ingest.clean import clean_article  # noqa: E402
 from briefing.service.evaluate import load_examples  # noqa: E402
 from briefing.summarise.base import Document  # noqa: E402
 from briefing.summarise.claims import ClaimChecker  # noqa: E402
-from briefing.summarise.gist import GIST_MAX_WORDS, POSITION_MAX_WORDS  # noqa: E402
+from briefing.summarise.gist import GIST_MAX_WORDS, POSITION_MAX_WORDS, POSITION_MIN_COVERAGE  # noqa: E402
 from briefing.summarise.nlp import load_spacy  # noqa: E402
 
 
@@ -45,12 +45,17 @@ THRESHOLDS = [round(0.05 * i, 2) for i in range(21)]
 MIN_RECALL = 70.0  # "while it keeps most faithful paraphrases": the threshold may not drop more than 30%
 
 
+def _kept(row: dict, threshold: float) -> bool:
+    """Kept by the rules and, for a gist, the coverage threshold (a position has its own fixed minimum)."""
+    return row["rules"] and (bool(row.get("actor")) or row["coverage"] >= threshold)
+
+
 def _pick(rows: list[dict]) -> float:
     """The coverage threshold with the best precision among those keeping >= MIN_RECALL% of supported sentences."""
     best = (-1.0, -1.0, 0.0)
     for t in THRESHOLDS:
         for r in rows:
-            r["t"] = r["rules"] and r["coverage"] >= t
+            r["t"] = _kept(r, t)
         sc = scores(rows, "t")
         if sc["recall"] is not None and sc["recall"] >= MIN_RECALL and sc["precision"] is not None:
             best = max(best, (sc["precision"], sc["recall"], -t))
@@ -70,13 +75,13 @@ def crossval(rows: list[dict], k: int) -> dict:
         t = _pick(train)
         picked.append(t)
         for r in test:
-            r["t"] = r["rules"] and r["coverage"] >= t
+            r["t"] = _kept(r, t)
         held.append(scores(test, "t"))
     pooled = [dict(r) for r in rows]
     for i in range(k):  # each row judged with the threshold picked without its fold
         for r in pooled:
             if fold_of[r["id"]] == i:
-                r["t"] = r["rules"] and r["coverage"] >= picked[i]
+                r["t"] = _kept(r, picked[i])
     prec = [h["precision"] for h in held if h["precision"] is not None]
     rec = [h["recall"] for h in held if h["recall"] is not None]
     everything = _pick(rows)
@@ -113,15 +118,15 @@ def main() -> int:
         text = articles[lab["id"]]
         if lab["id"] not in sources:
             sources[lab["id"]] = checker.source(text)
-        claim, source, limit = lab["sentence"], sources[lab["id"]], GIST_MAX_WORDS
+        claim, source, limit, minimum = lab["sentence"], sources[lab["id"]], GIST_MAX_WORDS, None
         if lab.get("actor"):  # a condensed position: checked as the product checks it (Abstractor.write_positions)
             pos = lab["sentence"]
             claim = f"{lab['actor']} {pos[:1].lower()}{pos[1:]}"
-            limit = POSITION_MAX_WORDS + len(lab["actor"].split())
+            limit, minimum = POSITION_MAX_WORDS + len(lab["actor"].split()), POSITION_MIN_COVERAGE
             if lab.get("evidence"):
                 source = checker.source(f"{lab['actor']}: {lab['evidence']}")
         # The product's guard: the length limit, then the rule checks (then the model).
-        reason = (f"longer than {limit} words" if len(claim.split()) > limit else checker.check(claim, source))
+        reason = (f"longer than {limit} words" if len(claim.split()) > limit else checker.check(claim, source, minimum))
         row = {**lab, "rule_reason": reason, "rules": reason is None,
                "coverage": round(checker.coverage(checker.nlp(claim), source), 3)}
         if abstractor is not None:

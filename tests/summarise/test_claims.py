@@ -96,3 +96,16 @@ def test_who_did_what_and_why_as_the_source_says_pass(checker: ClaimChecker, cla
 def test_who_did_what_and_why_against_the_source_are_caught(checker: ClaimChecker, claim: str, why: str) -> None:
     reason = checker.check(claim, checker.source(STORY))
     assert reason is not None and why in reason
+
+
+def test_a_role_the_source_gives_to_another_name_is_not_this_one(checker: ClaimChecker) -> None:
+    src = checker.source("Duffy has joined Featherstone after leaving Swinton. The Scotland assistant coach will "
+                         "lead Featherstone in their final game.")
+    reason = checker.check("Duffy joins Featherstone as assistant coach.", src)
+    assert reason is not None and "Scotland assistant coach" in reason
+
+
+def test_a_position_must_come_from_its_evidence_sentence(checker: ClaimChecker) -> None:
+    evidence = checker.source('Mark Campbell: "He is a fantastic coach and we are very excited," Mark Campbell said.')
+    assert checker.check("Mark Campbell wants the tax cut reversed", evidence, min_coverage=0.5) is not None
+    assert checker.check("Mark Campbell says he is very excited about the coach", evidence, min_coverage=0.5) is None

@@ -186,3 +186,27 @@ def test_briefing_eval_prints_the_gist_columns(gguf_path: Path, seed_doc: Docume
     assert "gist (model-written" in table and "inv.before" in table
     assert [r.dataset for r in result.gist] == ["xsum", "overall"]
     assert result.gist[0].n == 1 and result.gist[0].kept == 0  # noise never kept, so never scored as shown
+    assert result.gist[0].positions_asked == 3 and "positions" in table  # the three most prominent actors
+
+
+def test_the_embedded_model_writes_a_guarded_gist_and_positions_on_a_seed_article(seed_doc: Document) -> None:
+    """The real path of `make demo`: the shipped gist model on a seed article, guard and all.
+
+    Runs only where `briefing model install` has put the model (skipped in CI, which has neither
+    llama-cpp-python nor the model); greedy decoding makes its answer the same on every run.
+    """
+    from briefing.summarise.weights import OFFLINE, installed_path, models_dir
+
+    cfg = SummariserConfig(gist=True, threads=2)
+    if installed_path(OFFLINE[cfg.gist_model], models_dir(cfg.models_dir)) is None:
+        pytest.skip(f"{cfg.gist_model} is not installed (briefing model install)")
+    engine = build_engine(cfg)
+    assert isinstance(engine, GistEngine)
+    brief = engine.summarise(seed_doc)
+    written = [f for f in brief.flags if f.startswith("position of") and "condensed by" in f]
+    assert brief.gist and any("checked by the claim guard" in f for f in brief.flags)
+    assert written, brief.flags  # at least one key actor's position in the model's words
+    extractive = engine.first(seed_doc)
+    for before, after in zip(extractive.actors, brief.actors):
+        assert after.evidence == before.evidence  # the verbatim evidence stays attached
+        assert len(after.position.split()) <= 12 or after.position == before.position
