@@ -150,7 +150,7 @@ def cv(args: argparse.Namespace) -> int:
                       "kept": sum(p["kept"] for r in rows for p in r["positions"]),
                       "briefs with one": sum(any(p["kept"] for p in r["positions"]) for r in rows)},
     }
-    print(json.dumps(report, indent=2))
+    print(json.dumps(report, indent=2, ensure_ascii=False))
     return 0
 
 

@@ -25,7 +25,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from briefing.config import SummariserConfig  # noqa: E402
 from briefing.ingest.clean import clean_article  # noqa: E402
 from briefing.service.evaluate import load_examples  # noqa: E402
-from briefing.summarise.base import Document  # noqa: E402
 from briefing.summarise.claims import ClaimChecker  # noqa: E402
 from briefing.summarise.gist import GIST_MAX_WORDS, POSITION_MAX_WORDS, POSITION_MIN_COVERAGE  # noqa: E402
 from briefing.summarise.nlp import load_spacy  # noqa: E402
@@ -45,25 +44,35 @@ THRESHOLDS = [round(0.05 * i, 2) for i in range(21)]
 MIN_RECALL = 70.0  # "while it keeps most faithful paraphrases": the threshold may not drop more than 30%
 
 
-def _kept(row: dict, threshold: float) -> bool:
-    """Kept by the rules and, for a gist, the coverage threshold (a position has its own fixed minimum)."""
-    return row["rules"] and (bool(row.get("actor")) or row["coverage"] >= threshold)
+MARGINS = [round(0.5 * i, 1) for i in range(-8, 13)]  # logit margins of yes over no
 
 
-def _pick(rows: list[dict]) -> float:
-    """The coverage threshold with the best precision among those keeping >= MIN_RECALL% of supported sentences."""
-    best = (-1.0, -1.0, 0.0)
+def _kept(row: dict, setting: tuple[float, float | None]) -> bool:
+    """Kept by the rules, then (a gist) the coverage threshold, then the judge's margin when measured."""
+    coverage, margin = setting
+    if not row["rules"]:
+        return False
+    if not row.get("actor") and row["coverage"] < coverage:  # a position has its own fixed minimum
+        return False
+    return margin is None or row["margin"] >= margin
+
+
+def _pick(rows: list[dict], margins: bool) -> tuple[float, float | None]:
+    """The setting with the best precision among those keeping >= MIN_RECALL% of supported sentences."""
+    best: tuple[float, float, float, float] = (-1.0, -1.0, 0.0, 0.0)
     for t in THRESHOLDS:
-        for r in rows:
-            r["t"] = _kept(r, t)
-        sc = scores(rows, "t")
-        if sc["recall"] is not None and sc["recall"] >= MIN_RECALL and sc["precision"] is not None:
-            best = max(best, (sc["precision"], sc["recall"], -t))
-    return -best[2]
+        for m in (MARGINS if margins else [None]):
+            for r in rows:
+                r["t"] = _kept(r, (t, m))
+            sc = scores(rows, "t")
+            if sc["recall"] is not None and sc["recall"] >= MIN_RECALL and sc["precision"] is not None:
+                # ties: the loosest setting (lowest thresholds)
+                best = max(best, (sc["precision"], sc["recall"], -t, -(m if m is not None else 0.0)))
+    return -best[2], (-best[3] if margins else None)
 
 
-def crossval(rows: list[dict], k: int) -> dict:
-    """Threshold chosen on k-1 folds (sentences of one article stay in one fold), scored on the held-out one."""
+def crossval(rows: list[dict], k: int, margins: bool) -> dict:
+    """Setting chosen on k-1 folds (sentences of one article stay in one fold), scored on the held-out one."""
     import statistics
 
     ids = sorted({r["id"] for r in rows})
@@ -72,25 +81,23 @@ def crossval(rows: list[dict], k: int) -> dict:
     for i in range(k):
         train = [r for r in rows if fold_of[r["id"]] != i]
         test = [r for r in rows if fold_of[r["id"]] == i]
-        t = _pick(train)
-        picked.append(t)
+        setting = _pick(train, margins)
+        picked.append(setting)
         for r in test:
-            r["t"] = _kept(r, t)
+            r["t"] = _kept(r, setting)
         held.append(scores(test, "t"))
-    pooled = [dict(r) for r in rows]
-    for i in range(k):  # each row judged with the threshold picked without its fold
-        for r in pooled:
-            if fold_of[r["id"]] == i:
-                r["t"] = _kept(r, picked[i])
+    for r in rows:  # each row judged with the setting picked without its fold
+        r["t"] = _kept(r, picked[fold_of[r["id"]]])
     prec = [h["precision"] for h in held if h["precision"] is not None]
     rec = [h["recall"] for h in held if h["recall"] is not None]
-    everything = _pick(rows)
     return {"folds": k, "objective": f"best precision with recall >= {MIN_RECALL:g}% on the training folds",
-            "picked per fold": picked,
-            "held-out precision mean ± sd": f"{statistics.mean(prec):.1f} ± {statistics.stdev(prec):.1f}",
-            "held-out recall mean ± sd": f"{statistics.mean(rec):.1f} ± {statistics.stdev(rec):.1f}",
-            "held-out pooled": scores(pooled, "t"),
-            "picked on all labels (the shipped value)": everything}
+            "picked per fold (coverage, margin)": picked,
+            "held-out precision mean ± sd": f"{statistics.mean(prec):.1f} ± {statistics.stdev(prec):.1f}"
+            if len(prec) > 1 else prec,
+            "held-out recall mean ± sd": f"{statistics.mean(rec):.1f} ± {statistics.stdev(rec):.1f}"
+            if len(rec) > 1 else rec,
+            "held-out pooled": scores(rows, "t"),
+            "picked on all labels (the shipped value)": _pick(rows, margins)}
 
 
 def main() -> int:
@@ -110,8 +117,8 @@ def main() -> int:
     if args.model:
         from briefing.summarise.gist_engine import build_abstractor
 
-        abstractor = build_abstractor(SummariserConfig(gist=True, gist_model=args.model, threads=args.threads),
-                                      load_spacy())
+        abstractor = build_abstractor(SummariserConfig(gist=True, gist_model=args.model, threads=args.threads,
+                                                       gist_entailment=True), load_spacy())
     rows, sources = [], {}
     start = time.perf_counter()
     for lab in labels:
@@ -130,18 +137,20 @@ def main() -> int:
         row = {**lab, "rule_reason": reason, "rules": reason is None,
                "coverage": round(checker.coverage(checker.nlp(claim), source), 3)}
         if abstractor is not None:
-            yes = abstractor.supported(Document(title="", text=text), claim, lab.get("evidence", ""))
-            row["model_yes"] = yes
-            row["rules+model"] = row["rules"] and yes
+            row["margin"] = round(abstractor.stated_margin(claim, source), 3)
         rows.append(row)
     if args.out:
         args.out.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
     result = {"labels": str(args.labels), "model": args.model, "seconds": round(time.perf_counter() - start),
               "load_avg": os.getloadavg()[0], "rules": scores(rows, "rules")}
-    result["coverage threshold, cross-validated"] = crossval(rows, args.folds)
+    result["coverage threshold, cross-validated"] = crossval(rows, args.folds, margins=False)
     if abstractor is not None:
-        result["rules+model"] = scores(rows, "rules+model")
-        result["model alone"] = scores(rows, "model_yes")
+        for r in rows:
+            r["yes"] = r["margin"] > 0
+            r["rules+yes"] = r["rules"] and r["yes"]
+        result["rules + the model's plain yes (margin > 0)"] = scores(rows, "rules+yes")
+        result["the model's plain yes alone"] = scores(rows, "yes")
+        result["coverage and margin thresholds, cross-validated"] = crossval(rows, args.folds, margins=True)
     print(json.dumps(result, indent=2, ensure_ascii=False))
     return 0
 

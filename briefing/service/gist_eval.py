@@ -39,6 +39,7 @@ def _figures(text: str) -> set[float]:
 def invented(sentence: str, article: str) -> list[str]:
     """Names and numbers in ``sentence`` that the article does not contain."""
     words = {re.sub(r"['’]s$", "", w.lower()) for w in _WORD.findall(article)}
+    words |= {part for w in words for part in w.split("-")}  # "French" occurs in "French-based"
     out = []
     for i, m in enumerate(_WORD.finditer(sentence)):
         w = re.sub(r"['’]s$", "", m.group(0))  # "RSPCA's" is "RSPCA"

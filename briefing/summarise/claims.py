@@ -283,12 +283,13 @@ class ClaimChecker:
         return [src.sents[i] for i in sorted(best)]
 
     def coverage(self, doc: Doc, src: Source) -> float:
-        """Share of the claim's content words (lemmas) found in the source sentences it paraphrases.
+        """Share of the claim's content words (lemmas; not names) found in the source sentences it paraphrases.
 
         A word counts as found when a source word is the same lemma or starts with it, or the reverse
         ("warn" / "warning", "strengthen" / "strength"): a paraphrase changes the part of speech.
         """
-        mine = _content(doc)
+        mine = {t.lemma_.lower() for t in doc if t.pos_ in _CONTENT and t.pos_ != "PROPN" and not t.is_stop
+                and not t.ent_type_}  # names and figures have checks of their own
         if not mine:
             return 1.0
         window = set().union(*(_content(s) for s in self.aligned(doc, src)))

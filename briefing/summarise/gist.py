@@ -10,15 +10,17 @@ writes, each under a grammar:
 
 The grammars allow no quote or backslash, only one sentence in the gist and at most
 :data:`POSITION_MAX_WORDS` words in a position, so every answer parses. Then every claim is checked
-(:mod:`briefing.summarise.claims`): names, quantities, negation, who did what, cut-off phrases
-and, when configured, a yes/no entailment question to the same model, constrained to ``yes`` or
-``no``. A gist that fails is written once more, told why; if that fails too, the brief has no
+(:mod:`briefing.summarise.claims`): names, quantities, negation, who did what, causes, cut-off
+phrases and, when configured, an entailment question to the same model about the article
+sentences the claim paraphrases, answered by the margin of "yes" over "no". A gist that fails is written once more, told why; if that fails too, the brief has no
 gist (never an unguarded one). A position is checked against its evidence sentence only; one
 that fails keeps the extractive position. The verbatim evidence stays attached either way.
 
 Every prompt for one article starts with the same text (the article), so llama.cpp evaluates it
-once and reuses it from its KV cache for the retry, the positions and the yes/no questions: the
-article is read once per brief, though the model answers several short questions about it.
+once and reuses it from its KV cache for the retry and the positions: the article is read once
+per brief, though the model answers several short questions about it. The entailment question
+(a few sentences, not the article) goes to a second context of the same model, so it does not
+push the article out of the first one's cache.
 
 A base model without a chat template (Gemma 3 270M) is asked with a plain "summary:" prompt
 for the gist only; its briefs keep the extractive positions.
@@ -44,6 +46,7 @@ POSITION_MAX_WORDS = 12
 # together ("andTV's'agony") to say the rest; a sentence over the limit is rejected instead.
 GRAMMAR_SLACK = 2
 MAX_POSITIONS = 3  # positions condensed per brief (the most prominent actors)
+JUDGE_SENTENCES = 3  # source sentences the entailment question quotes
 # A position is condensed from one sentence, so most of its content words must be that sentence's:
 # at least half (fixed before measuring, not tuned; docs/eval.md). Without it "wants the tax cut
 # reversed" passed as a chairman's praise of his new coach: no name or number to catch.
@@ -97,13 +100,17 @@ class GistStats:
 class Abstractor:
     def __init__(self, llama: LlamaModel, checker: ClaimChecker, prompts: PromptSet, *,
                  max_input_tokens: int = 1536, max_new_tokens: int = 160, entailment: bool = True,
-                 label: str = "") -> None:
+                 label: str = "", judge: LlamaModel | None = None, entail_threshold: float = 0.0) -> None:
         self.llama = llama
         self.checker = checker
         self.prompts = prompts
         self.max_input_tokens = max_input_tokens
         self.max_new_tokens = max_new_tokens
         self.entailment = entailment
+        # The entailment question goes to its own context of the same model (llama.cpp shares the
+        # mapped weights), so the article stays in the writer's KV cache for the retry and positions.
+        self.judge = judge or llama
+        self.entail_threshold = entail_threshold
         self.label = label or llama.path
         self.chat = llama.has_chat_template
         self.last = GistStats()
@@ -168,24 +175,36 @@ class Abstractor:
         rest = doc[subj.right_edge.i + 1:].text.strip()
         return rest if len(rest.split()) >= 2 else position
 
-    def supported(self, doc: Document, statement: str, context: str = "") -> bool:
-        """The model's yes/no: does the article (or the quoted sentence) support the statement?"""
-        task = self.prompts.render("check", sentence=statement,
-                                   context=f' and this sentence from it: "{context}"' if context else "")
-        return self._call(self._prompt(doc, task), YES_NO, 2).strip() == "yes"
+    def stated_margin(self, sentence: str, src: Source) -> float:
+        """The judge's answer to "do the source sentences this claim paraphrases state all of it?".
+
+        The logit margin of "yes" over "no" (> 0: yes) from :attr:`judge`, asked about the
+        :data:`JUDGE_SENTENCES` source sentences sharing most content words with the claim, not the
+        whole article (asked about the whole article the 1.5B model said "yes" to 56 of 59 labelled
+        sentences). A server without logits answers yes (1.0) or no (-1.0).
+        """
+        passage = " ".join(s.text for s in self.checker.aligned(self.checker.nlp(sentence), src, JUDGE_SENTENCES))
+        prompt = self.judge.chat_prompt(self.prompts.render("entail", source=passage, claim=sentence))
+        margin = getattr(self.judge, "answer_margin", None)
+        with self.judge.lock:
+            value = (margin(prompt) if margin is not None
+                     else 1.0 if self.judge.complete(prompt, 2, YES_NO).text.strip() == "yes" else -1.0)
+        self.last.calls += 1
+        return value
 
     # -- the guard -----------------------------------------------------------
 
-    def verdict(self, doc: Document, sentence: str, src: Source, context: str = "",
-                limit: int = GIST_MAX_WORDS, min_coverage: float | None = None) -> str | None:
+    def verdict(self, doc: Document, sentence: str, src: Source, limit: int = GIST_MAX_WORDS, min_coverage: float | None = None) -> str | None:
         """Why ``sentence`` is unsupported by ``src`` (rules, then the model), or None."""
         if not sentence:
             return "no sentence"
         if len(sentence.split()) > limit:
             return f"longer than {limit} words"
         reason = self.checker.check(sentence, src, min_coverage)
-        if reason is None and self.entailment and not self.supported(doc, sentence, context):
-            reason = "the model does not find it supported by the article"
+        if reason is None and self.entailment:
+            margin = self.stated_margin(sentence, src)
+            if margin < self.entail_threshold:
+                reason = f"the model does not find it stated by the source sentences it paraphrases (margin {margin:.1f})"
         return reason
 
     # -- a brief ---------------------------------------------------------------
@@ -223,8 +242,7 @@ class Abstractor:
             claim = f"{actor.name} {position[:1].lower()}{position[1:]}" if position else ""
             # The name is the actor's (grounded in the article by the engine); the claim is the evidence's.
             evidence = self.checker.source(f"{actor.name}: {actor.evidence}")
-            why = self.verdict(doc, claim, evidence, context=actor.evidence,
-                               limit=POSITION_MAX_WORDS + len(actor.name.split()), min_coverage=POSITION_MIN_COVERAGE)
+            why = self.verdict(doc, claim, evidence, limit=POSITION_MAX_WORDS + len(actor.name.split()), min_coverage=POSITION_MIN_COVERAGE)
             if why:
                 flags.append(f"model position {position!r} for {actor.name!r} rejected ({why}); "
                              "the extractive one is kept")

@@ -196,7 +196,9 @@ def build_openai_engine(cfg: SummariserConfig) -> Engine:
             raise ModelUnavailableError(f"the summariser server {server.base_url} is unreachable: {why}")
         log.warning("the summariser server %s is unreachable (%s): briefs stay extractive, flagged, "
                     "until it answers", server.base_url, why)
-    abstractor = Abstractor(server, ClaimChecker(load_spacy(cfg.spacy_model)), prompts,  # type: ignore[arg-type]
+    abstractor = Abstractor(server, ClaimChecker(load_spacy(cfg.spacy_model), min_coverage=cfg.gist_min_coverage),
+                            prompts,  # type: ignore[arg-type]
                             max_input_tokens=cfg.gist_max_input_tokens, max_new_tokens=cfg.gist_max_new_tokens,
-                            entailment=cfg.gist_entailment, label=server.path)
+                            entailment=cfg.gist_entailment, label=server.path,
+                            entail_threshold=0.0)  # a server answers yes (1.0) or no (-1.0), not a margin
     return OpenAIEngine(extractive, abstractor, cfg.openai_concurrency)

@@ -29,7 +29,7 @@ SPEC: dict[str, tuple[frozenset[str], frozenset[str]]] = {
     "position": (frozenset({"actor", "evidence"}), frozenset({"words"})),
     "gist_retry": (frozenset({"problem"}), frozenset({"words"})),
     "gist_plain": (frozenset(), frozenset({"words"})),
-    "check": (frozenset({"sentence"}), frozenset({"context"})),
+    "entail": (frozenset({"source", "claim"}), frozenset()),
 }
 
 # Templates that ship with the project, used when the configured folder does not exist
