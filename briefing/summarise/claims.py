@@ -197,6 +197,13 @@ def _roles(doc: Doc) -> list[str]:
     return out
 
 
+def _two_words(word: str, words: str) -> bool:
+    """``word`` is two words of the source run together ("ofhim", "thismoment"), not one of its own."""
+    if " " in word or len(word) < 5 or f" {word} " in words:
+        return False
+    return any(f" {word[:i]} " in words and f" {word[i:]} " in words for i in range(2, len(word) - 1))
+
+
 def _content(doc: Doc | Any) -> set[str]:
     return {t.lemma_.lower() for t in doc if t.pos_ in _CONTENT and not t.is_stop}
 
@@ -333,9 +340,11 @@ class ClaimChecker:
 
     def _names(self, sentence: str, doc: Doc, src: Source) -> str | None:
         for word in sentence.split():
-            # Words glued together ("MinisterGenPrayuth", "Th.at") are decoding debris, not English.
+            # Words glued together ("MinisterGenPrayuth", "Th.at", "ofhim", "_linking-up-with") are
+            # decoding debris, not English: what a model writes when a grammar's word cap stops it.
             bare = word.strip(".,;:!?'\"()")
-            if _GLUED.search(bare) and f" {norm(bare)} " not in src.words:
+            if (_GLUED.search(bare) or "_" in bare or _two_words(norm(bare), src.words)) \
+                    and f" {norm(bare)} " not in src.words:
                 return f"{bare!r} is not a word"
         for ent in doc.ents:
             if ent.label_ in _ENTITY_LABELS and not name_grounded(ent.text, src.words):

@@ -92,6 +92,7 @@ def test_who_did_what_and_why_as_the_source_says_pass(checker: ClaimChecker, cla
     ("Widnes beat Warrington in the.", "cut short"),  # stopped by a length cap
     ("The article describes a derby between Widnes and Warrington.", "describes the article"),
     ("Widnes, Warrington and the derby on Friday.", "no main verb"),
+    ("Widnes beat Warrington in thederby.", "not a word"),  # words glued at a grammar's word cap
 ])
 def test_who_did_what_and_why_against_the_source_are_caught(checker: ClaimChecker, claim: str, why: str) -> None:
     reason = checker.check(claim, checker.source(STORY))
