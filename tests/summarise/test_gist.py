@@ -189,6 +189,7 @@ def test_briefing_eval_prints_the_gist_columns(gguf_path: Path, seed_doc: Docume
     assert result.gist[0].positions_asked == 3 and "positions" in table  # the three most prominent actors
 
 
+@pytest.mark.timeout(1800)  # a 1.5B model on 2 shared cores: minutes, not seconds
 def test_the_embedded_model_writes_a_guarded_gist_and_positions_on_a_seed_article(seed_doc: Document) -> None:
     """The real path of `make demo`: the shipped gist model on a seed article, guard and all.
 

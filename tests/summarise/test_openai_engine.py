@@ -66,6 +66,7 @@ def gist_chats(server: LocalHTTPServer) -> list[Request]:
 
 def engine_for(server: LocalHTTPServer, answer: Callable[[Request], Response], **kw: object) -> OpenAIEngine:
     server.route("/v1/chat/completions", answer)
+    kw.setdefault("gist_entailment", False)  # the scripted server writes gists; it is no judge
     cfg = SummariserConfig(engine="openai", openai_base_url=server.url("/v1"), openai_model="m",
                            openai_backoff_seconds=0.01, **kw)  # type: ignore[arg-type]
     engine = build_engine(cfg)
