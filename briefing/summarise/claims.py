@@ -231,6 +231,14 @@ def _doer_words(tok: Token) -> set[str]:
     return {norm(t.text) for t in tok.subtree if t.pos_ in ("PROPN", "NOUN") and norm(t.text)}
 
 
+def _same_doer(a: set[str], b: set[str]) -> bool:
+    """A shared word, or one side the initials of the other ("EU" and "European Union")."""
+    def initials(words: set[str]) -> set[str]:
+        return {"".join(sorted(w[0] for w in words)), "".join(w[0] for w in sorted(words))}
+    return bool(a & b) or any("".join(sorted(w)) in initials(b) for w in a if len(w) >= 2) \
+        or any("".join(sorted(w)) in initials(a) for w in b if len(w) >= 2)
+
+
 def deeds(doc: Doc | Any) -> list[tuple[str, set[str] | None]]:
     """(deed, doer words) per content verb; doer None when it cannot be told (a pronoun, a common noun
     that may stand for a name, a relative clause, no subject): such an occurrence never contradicts."""
@@ -390,7 +398,7 @@ class ClaimChecker:
             if not doer:
                 continue
             theirs = [d for v, d in src.extra["deeds"] if v == deed]
-            if theirs and all(d is not None for d in theirs) and not any(doer & d for d in theirs if d):
+            if theirs and all(d is not None for d in theirs) and not any(_same_doer(doer, d) for d in theirs if d):
                 who = " / ".join(sorted({" ".join(sorted(d)) for d in theirs if d}))
                 return f"the source gives {deed!r} to {who}, not to {' '.join(sorted(doer))}"
         return None
