@@ -56,7 +56,8 @@ def run(args: argparse.Namespace) -> int:
     from briefing.summarise.extractive import ExtractiveEngine
     from briefing.summarise.gist_engine import build_abstractor
 
-    cfg = SummariserConfig(gist=True, gist_model=args.model, threads=args.threads)
+    # The rules guard only: the entailment judge costs a model call per sentence (measured on the hand labels).
+    cfg = SummariserConfig(gist=True, gist_model=args.model, threads=args.threads, gist_entailment=False)
     examples = [e for e in load_examples(args.data) if e.source_dataset.startswith(args.dataset)]
     examples = examples[args.skip:args.skip + args.limit]
     extractive = ExtractiveEngine(cfg)
