@@ -85,7 +85,7 @@ def test_a_faithful_gist_from_the_server_is_kept_over_the_extractive_facts(
     (req,) = gist_chats(server)
     assert json.loads(req.body)["model"] == "m"
     assert req.headers["authorization"] == "Bearer sk-test"  # the key from the environment
-    assert "what happened in the article above" in prompt_of(req)  # the shared prompt
+    assert "first sentence of a news report on the article above" in prompt_of(req)  # the shared prompt
 
 
 def test_positions_from_the_server_are_condensed_and_guarded_against_their_evidence(
