@@ -41,14 +41,15 @@ def main() -> int:
     ap.add_argument("--dataset", default="", help="only examples whose source_dataset starts with this")
     ap.add_argument("--limit", type=int, default=100)
     ap.add_argument("--skip", type=int, default=0)
-    ap.add_argument("--entailment", action="store_true", help="also ask the yes/no question (off by default)")
+    ap.add_argument("--no-entailment", action="store_true",
+                    help="skip the judge's entailment question (the product asks it: summariser.gist_entailment)")
     ap.add_argument("--threads", type=int, default=0)
     ap.add_argument("--out", type=Path, required=True)
     args = ap.parse_args()
 
     from rouge_score import rouge_scorer
 
-    cfg = SummariserConfig(gist=True, gist_model=args.model, gist_entailment=args.entailment,
+    cfg = SummariserConfig(gist=True, gist_model=args.model, gist_entailment=not args.no_entailment,
                            threads=args.threads)
     examples = [e for e in load_examples(args.data) if e.source_dataset.startswith(args.dataset)]
     examples = examples[args.skip:args.skip + args.limit]

@@ -136,9 +136,14 @@ class SummariserConfig(_Section):
     models_dir: str = "~/.cache/briefing/models"
     # llama.cpp for a GGUF on the CPU when it is installed (docs/benchmarks.md), else transformers.
     runtime: Literal["auto", "llama.cpp", "transformers"] = "auto"
-    # The yes/no entailment question to the gist model, after the rule checks.
-    # Off: the 1.5B answered "yes" to 56 of 59 hand-labelled sentences (docs/eval.md).
-    gist_entailment: bool = False
+    # The entailment question to the gist model after the rule checks ("do these source sentences
+    # state the claim?"), kept when its yes-over-no logit margin is at least gist_entailment_margin.
+    # Both chosen by cross-validation on the hand labels (docs/eval.md, "The claim guard").
+    gist_entailment: bool = True
+    gist_entailment_margin: float = 1.5
+    # Share of a gist's content words (names aside) that the article sentences it paraphrases must
+    # hold; 0 = not checked. Chosen by cross-validation on the hand labels (docs/eval.md).
+    gist_min_coverage: float = Field(default=0.65, ge=0, le=1)
     gist_max_input_tokens: int = Field(default=1536, gt=0)
     gist_max_new_tokens: int = Field(default=256, gt=0)
     # /summary: the extractive brief at once, then the same message edited when the gist

@@ -39,6 +39,7 @@ def _figures(text: str) -> set[float]:
 def invented(sentence: str, article: str) -> list[str]:
     """Names and numbers in ``sentence`` that the article does not contain."""
     words = {re.sub(r"['’]s$", "", w.lower()) for w in _WORD.findall(article)}
+    words |= {part for w in words for part in w.split("-")}  # "French" occurs in "French-based"
     out = []
     for i, m in enumerate(_WORD.finditer(sentence)):
         w = re.sub(r"['’]s$", "", m.group(0))  # "RSPCA's" is "RSPCA"
@@ -74,6 +75,8 @@ class GistRow:
     invented_after: int = 0  # shown gists with one
     seconds: float = 0.0  # gist time per brief
     words: float = 0.0
+    positions_asked: int = 0  # key actors whose position the model condensed
+    positions_kept: int = 0  # ... and the guard kept (against the actor's evidence sentence)
 
 
 @dataclass
@@ -93,9 +96,13 @@ class GistColumns:
             self.scorer = rouge_scorer.RougeScorer(["rouge1", "rouge2", "rougeL"], use_stemmer=True)
         shown, first = brief.gist, stats.first_gist
         raw = self.scorer.score(reference, first)["rouge2"].fmeasure if first else 0.0
+        asked = len(getattr(stats, "positions", []))
+        kept = sum(f.startswith("position of") for f in brief.flags)
         for key in (dataset, "overall"):
             r = self.rows_.setdefault(key, GistRow(key))
             r.n += 1
+            r.positions_asked += asked
+            r.positions_kept += kept
             r.raw_rouge2 += raw
             r.invented_before += bool(first and invented(first, article))
             r.seconds += stats.seconds
@@ -116,18 +123,20 @@ class GistColumns:
             k = max(r.kept, 1)
             out.append(GistRow(r.dataset, r.n, r.kept, 100 * r.rouge1 / k, 100 * r.rouge2 / k, 100 * r.rougeL / k,
                                100 * r.raw_rouge2 / r.n, 100 * r.novel_bigrams / k, r.invented_before,
-                               r.invented_after, r.seconds / r.n, r.words / k))
+                               r.invented_after, r.seconds / r.n, r.words / k, r.positions_asked, r.positions_kept))
         return out
 
 
 def format_rows(rows: list[GistRow]) -> str:
     if not rows:
         return ""
-    lines = ["gist (model-written, after the guard; raw R2 = the model's first gist, before it)",
+    lines = ["gist (model-written, after the guard; raw R2 = the model's first gist, before it; "
+             "positions = condensed positions the guard kept / asked)",
              f"{'dataset':14} {'n':>4} {'kept':>5} {'R1':>6} {'R2':>6} {'RL':>6} {'raw R2':>7} {'novel2':>7} "
-             f"{'inv.before':>10} {'inv.after':>9} {'words':>6} {'s/gist':>7}"]
+             f"{'inv.before':>10} {'inv.after':>9} {'words':>6} {'s/gist':>7} {'positions':>9}"]
     for r in rows:
         lines.append(f"{r.dataset.split(' ')[0][:14]:14} {r.n:>4} {r.kept:>5} {r.rouge1:6.1f} {r.rouge2:6.1f} "
                      f"{r.rougeL:6.1f} {r.raw_rouge2:7.1f} {r.novel_bigrams:6.0f}% {r.invented_before:>10} "
-                     f"{r.invented_after:>9} {r.words:6.1f} {r.seconds:7.1f}")
+                     f"{r.invented_after:>9} {r.words:6.1f} {r.seconds:7.1f} "
+                     f"{f'{r.positions_kept}/{r.positions_asked}':>9}")
     return "\n".join(lines)

@@ -19,7 +19,8 @@ from briefing.summarise.gist import Abstractor
 
 log = logging.getLogger(__name__)
 
-GIST_VERSION = "gist-1"
+GIST_VERSION = "gist-2"
+JUDGE_CONTEXT = 1024
 
 
 class GistEngine:
@@ -78,9 +79,13 @@ def build_abstractor(cfg: SummariserConfig, nlp: object) -> Abstractor:
                                     "llama.cpp only (summariser.runtime: auto or llama.cpp)")
     path = gist_model_path(cfg)
     llama = load_llama(path, n_ctx=cfg.gist_max_input_tokens + 1024, threads=cfg.threads)
-    return Abstractor(llama, ClaimChecker(nlp), load_prompts(cfg.prompts_dir),  # type: ignore[arg-type]
-                      max_input_tokens=cfg.gist_max_input_tokens, max_new_tokens=cfg.gist_max_new_tokens,
-                      entailment=cfg.gist_entailment, label=cfg.gist_model)
+    # The judge: a second, small context of the same model for the entailment question (JUDGE_CONTEXT
+    # tokens hold three sentences and a claim), so the writer's KV cache keeps the article.
+    judge = load_llama(path, n_ctx=JUDGE_CONTEXT, threads=cfg.threads) if cfg.gist_entailment else None
+    return Abstractor(llama, ClaimChecker(nlp, min_coverage=cfg.gist_min_coverage),  # type: ignore[arg-type]
+                      load_prompts(cfg.prompts_dir), max_input_tokens=cfg.gist_max_input_tokens,
+                      max_new_tokens=cfg.gist_max_new_tokens, entailment=cfg.gist_entailment, label=cfg.gist_model,
+                      judge=judge, entail_threshold=cfg.gist_entailment_margin)
 
 
 def with_gist(cfg: SummariserConfig, inner: Engine) -> Engine:

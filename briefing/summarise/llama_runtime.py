@@ -133,6 +133,29 @@ class LlamaModel:
         return Completion(out["choices"][0]["text"], prompt_tokens, new_tokens, seconds, cached)
 
 
+    def answer_margin(self, prompt: str, yes: tuple[str, ...] = ("yes", "Yes"), no: tuple[str, ...] = ("no", "No")) -> float:
+        """How much more the model wants to answer ``yes`` than ``no`` next: the logit margin of the best
+        first token of each (> 0: it would say yes). One forward pass; the prompt's shared prefix comes
+        from the KV cache, as in :meth:`complete`."""
+        import llama_cpp
+        import numpy as np
+
+        llm = self.llm
+        tokens = llm.tokenize(prompt.encode("utf-8"), special=True)
+        start = time.perf_counter()
+        shared = 0
+        for a, b in zip(llm.input_ids[:llm.n_tokens], tokens):
+            if a != b:
+                break
+            shared += 1
+        llm.n_tokens = min(shared, len(tokens) - 1)  # at least the last token is evaluated: its logits are read
+        llm.eval(tokens[llm.n_tokens:])
+        logits = np.ctypeslib.as_array(llama_cpp.llama_get_logits_ith(llm._ctx.ctx, -1), shape=(llm.n_vocab(),))
+        ids = {w: llm.tokenize(w.encode("utf-8"), add_bos=False, special=False)[0] for w in (*yes, *no)}
+        self.last_margin_seconds = time.perf_counter() - start
+        return float(max(logits[ids[w]] for w in yes) - max(logits[ids[w]] for w in no))
+
+
 _LOADED: dict[tuple[str, int, int], LlamaModel] = {}
 _LOCK = threading.Lock()
 

@@ -7,8 +7,8 @@ guard are the llama.cpp gist's own (:class:`briefing.summarise.gist.Abstractor`)
 behind it differs, through :class:`ChatServer`, which plays the part of ``LlamaModel``:
 
 - the server applies its model's chat template, so the prompt goes out as one user message;
-- no grammar is sent (not every server takes one); the answer's JSON object is cut out of
-  whatever the model wrapped it in, and the guard judges every sentence as before;
+- no grammar is sent (not every server takes one); the answer's first sentence is kept (a
+  preamble line and quotes dropped), and the guard judges it as before;
 - at most ``openai_concurrency`` requests are in flight (a semaphore shared by every thread);
   each has ``openai_timeout_seconds``; connection errors, time-outs, 429 and 5xx are retried
   ``openai_max_retries`` times with exponential back-off, honouring ``Retry-After``; any other
@@ -26,6 +26,7 @@ from __future__ import annotations
 import copy
 import logging
 import os
+import re
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -48,10 +49,18 @@ DOWN_SECONDS = 30.0  # after retries are spent, briefs skip the server (extracti
 MAX_BACKOFF_SECONDS = 60.0  # no Retry-After or back-off waits longer than this
 
 
-def _json_object(text: str) -> str:
-    """The outermost ``{...}`` of an answer (models wrap JSON in prose or code fences)."""
-    start, end = text.find("{"), text.rfind("}")
-    return text[start:end + 1] if 0 <= start < end else text
+def _first_sentence(text: str) -> str:
+    """The answer's first sentence, unquoted: what llama.cpp's one-sentence grammar would have allowed.
+
+    A server has no grammar, so a model may add a preamble line ("Here is a summary:"), quotes or
+    a second sentence; the guard then checks the one sentence kept.
+    """
+    lines = [ln.strip().strip('"“”`*') for ln in text.strip().splitlines() if ln.strip().strip('"“”`*')]
+    if len(lines) > 1 and lines[0].endswith(":"):
+        lines = lines[1:]
+    first = lines[0] if lines else ""
+    m = re.match(r"(.+?[.!?])[\"”’]?(?=\s+[A-Z\"“]|$)", first)
+    return (m.group(1) if m else first).strip().strip('"“”')
 
 
 class ChatServer:
@@ -69,7 +78,7 @@ class ChatServer:
         self.max_retries = cfg.openai_max_retries
         self.backoff = cfg.openai_backoff_seconds
         self.timeout = cfg.openai_timeout_seconds
-        self.budget = cfg.timeout_seconds / 2  # per call; a brief makes at most two (gist, one retry)
+        self.budget = cfg.timeout_seconds / 2  # per call: the gist, its one retry, then short position calls
         self.lock = threading.BoundedSemaphore(cfg.openai_concurrency)  # Abstractor holds it per call
         key = os.environ.get(cfg.openai_api_key_env, "") if cfg.openai_api_key_env else ""
         headers = {"Authorization": f"Bearer {key}"} if key else {}
@@ -96,8 +105,8 @@ class ChatServer:
             raise SummariserRejected(f"{self.base_url}: an answer without choices[0].message.content") from exc
         if gbnf == YES_NO:
             text = "yes" if text.lower().startswith("yes") else "no"
-        elif gbnf.startswith('root ::= "{'):
-            text = _json_object(text)
+        else:  # the gist or a position: one sentence, as the grammar would force
+            text = _first_sentence(text)
         usage = data.get("usage") or {}
         return Completion(text=text, prompt_tokens=int(usage.get("prompt_tokens", 0)), cached_tokens=0,
                           new_tokens=int(usage.get("completion_tokens", 0)), seconds=time.perf_counter() - start)
@@ -187,7 +196,9 @@ def build_openai_engine(cfg: SummariserConfig) -> Engine:
             raise ModelUnavailableError(f"the summariser server {server.base_url} is unreachable: {why}")
         log.warning("the summariser server %s is unreachable (%s): briefs stay extractive, flagged, "
                     "until it answers", server.base_url, why)
-    abstractor = Abstractor(server, ClaimChecker(load_spacy(cfg.spacy_model)), prompts,  # type: ignore[arg-type]
+    abstractor = Abstractor(server, ClaimChecker(load_spacy(cfg.spacy_model), min_coverage=cfg.gist_min_coverage),
+                            prompts,  # type: ignore[arg-type]
                             max_input_tokens=cfg.gist_max_input_tokens, max_new_tokens=cfg.gist_max_new_tokens,
-                            entailment=cfg.gist_entailment, label=server.path)
+                            entailment=cfg.gist_entailment, label=server.path,
+                            entail_threshold=0.0)  # a server answers yes (1.0) or no (-1.0), not a margin
     return OpenAIEngine(extractive, abstractor, cfg.openai_concurrency)

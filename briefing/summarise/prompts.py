@@ -25,10 +25,11 @@ SPEC: dict[str, tuple[frozenset[str], frozenset[str]]] = {
     "encoder": (frozenset({"article"}), frozenset({"title"})),
     # The gist (issue 10): the article comes first in every prompt (the shared prefix llama.cpp
     # keeps in its KV cache), so these templates hold only the task that follows it.
-    "gist": (frozenset({"actors"}), frozenset({"words", "position_words", "count"})),
+    "gist": (frozenset(), frozenset({"words"})),
+    "position": (frozenset({"actor", "evidence"}), frozenset({"words"})),
     "gist_retry": (frozenset({"problem"}), frozenset({"words"})),
     "gist_plain": (frozenset(), frozenset({"words"})),
-    "check": (frozenset({"sentence"}), frozenset({"context"})),
+    "entail": (frozenset({"source", "claim"}), frozenset()),
 }
 
 # Templates that ship with the project, used when the configured folder does not exist

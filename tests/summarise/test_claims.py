@@ -67,3 +67,46 @@ def test_quantities_read_scale_unit_and_counted_noun() -> None:
     assert got["£2.5bn"].kind == "money:GBP" and got["£2.5bn"].value == 2_500_000_000
     assert got["2012-13"].kind == "range" and "13" not in got
     assert got["80%"].kind == "percent"
+
+
+STORY = ("Widnes beat Warrington 24-16 in the derby on Friday. Ronaldo decided a new haircut would be a good idea "
+         "for the 2002 World Cup - Brazil went on to win it. The cat died after drinking antifreeze, her owner said. "
+         "The RSPCA has appealed for chemicals to be stored safely. The council closed the library because of "
+         "budget cuts.")
+
+
+@pytest.mark.parametrize("claim", [
+    "Widnes won the derby against Warrington 24-16.",  # "beat" and "won" are one deed, done by Widnes
+    "The cat died after drinking antifreeze.",
+    "The library was closed by the council due to budget cuts.",  # the source states the cause
+    "Brazil won the 2002 World Cup.",
+])
+def test_who_did_what_and_why_as_the_source_says_pass(checker: ClaimChecker, claim: str) -> None:
+    assert checker.check(claim, checker.source(STORY)) is None
+
+
+@pytest.mark.parametrize(("claim", "why"), [
+    ("Warrington beat Widnes 24-16 in the derby.", "not to warrington"),  # the winner swapped
+    ("Ronaldo's haircut led to Brazil winning the 2002 World Cup.", "states a cause"),  # an invented cause
+    ("The RSPCA appealed for safe storage of chemicals because of the derby.", "states a cause"),
+    ("Widnes beat Warrington in the.", "cut short"),  # stopped by a length cap
+    ("The article describes a derby between Widnes and Warrington.", "describes the article"),
+    ("Widnes, Warrington and the derby on Friday.", "no main verb"),
+    ("Widnes beat Warrington in thederby.", "not a word"),  # words glued at a grammar's word cap
+])
+def test_who_did_what_and_why_against_the_source_are_caught(checker: ClaimChecker, claim: str, why: str) -> None:
+    reason = checker.check(claim, checker.source(STORY))
+    assert reason is not None and why in reason
+
+
+def test_a_role_the_source_gives_to_another_name_is_not_this_one(checker: ClaimChecker) -> None:
+    src = checker.source("Duffy has joined Featherstone after leaving Swinton. The Scotland assistant coach will "
+                         "lead Featherstone in their final game.")
+    reason = checker.check("Duffy joins Featherstone as assistant coach.", src)
+    assert reason is not None and "Scotland assistant coach" in reason
+
+
+def test_a_position_must_come_from_its_evidence_sentence(checker: ClaimChecker) -> None:
+    evidence = checker.source('Mark Campbell: "He is a fantastic coach and we are very excited," Mark Campbell said.')
+    assert checker.check("Mark Campbell wants the tax cut reversed", evidence, min_coverage=0.5) is not None
+    assert checker.check("Mark Campbell says he is very excited about the coach", evidence, min_coverage=0.5) is None

@@ -12,6 +12,7 @@ def test_invented_names_and_numbers_are_counted() -> None:
     assert invented("Some 1.3 million people were counted.", ARTICLE) == ["1300000"]
     assert invented("Officials in Tianjin counted 1,084,604 people.", ARTICLE) == []
     assert invented("Only 13 died.", ARTICLE) == ["13"]  # not found inside "2012-13"
+    assert invented("Officials in Tianjin counted 150 deaths.", "The Tianjin-based officials counted 150 deaths.") == []
 
 
 def test_novel_bigram_share() -> None:

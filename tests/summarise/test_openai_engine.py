@@ -36,11 +36,16 @@ def completion(content: str) -> Response:
 
 
 def gist_answer(gist: str) -> Response:
-    return completion(f'```json\n{json.dumps({"gist": gist, "positions": []})}\n```')
+    # A chatty server: a preamble line, the sentence in quotes, a second sentence the grammar would forbid.
+    return completion(f'Here is the summary:\n"{gist}" I hope this helps.')
 
 
 def prompt_of(req: Request) -> str:
     return json.loads(req.body)["messages"][0]["content"]
+
+
+def is_position(req: Request) -> bool:
+    return "according to this sentence alone" in prompt_of(req)  # prompts/position.txt
 
 
 @pytest.fixture()
@@ -55,8 +60,13 @@ def chats(server: LocalHTTPServer) -> list[Request]:
     return [r for r in server.requests if r.path == "/v1/chat/completions"]
 
 
+def gist_chats(server: LocalHTTPServer) -> list[Request]:
+    return [r for r in chats(server) if not is_position(r)]
+
+
 def engine_for(server: LocalHTTPServer, answer: Callable[[Request], Response], **kw: object) -> OpenAIEngine:
     server.route("/v1/chat/completions", answer)
+    kw.setdefault("gist_entailment", False)  # the scripted server writes gists; it is no judge
     cfg = SummariserConfig(engine="openai", openai_base_url=server.url("/v1"), openai_model="m",
                            openai_backoff_seconds=0.01, **kw)  # type: ignore[arg-type]
     engine = build_engine(cfg)
@@ -72,10 +82,28 @@ def test_a_faithful_gist_from_the_server_is_kept_over_the_extractive_facts(
     assert brief.summary and brief.actors  # the extractive key facts and actors stay
     assert brief.engine == "openai" and brief.model and brief.model.startswith("m@")
     assert any("checked by the claim guard" in f for f in brief.flags)
-    (req,) = chats(server)
+    (req,) = gist_chats(server)
     assert json.loads(req.body)["model"] == "m"
     assert req.headers["authorization"] == "Bearer sk-test"  # the key from the environment
-    assert "Write a JSON object about the article above" in prompt_of(req)  # the shared prompt
+    assert "first sentence of a news report on the article above" in prompt_of(req)  # the shared prompt
+
+
+def test_positions_from_the_server_are_condensed_and_guarded_against_their_evidence(
+        server: LocalHTTPServer, seed_doc: Document) -> None:
+    def answer(req: Request) -> Response:
+        if not is_position(req):
+            return gist_answer(FAITHFUL)
+        if '"Moscow/Minsk: Russian President Vladimir Putin' in prompt_of(req):
+            return completion("Warns against any external interference in Belarus.")
+        return completion("Wants 500,000 troops sent to Minsk.")  # not in any evidence sentence
+
+    brief = engine_for(server, answer).summarise(seed_doc)
+    putin = next(a for a in brief.actors if a.name == "Vladimir Putin")
+    assert putin.position == "Warns against any external interference in Belarus"
+    assert putin.evidence.startswith("Moscow/Minsk: Russian President Vladimir Putin")  # verbatim evidence kept
+    assert len([r for r in chats(server) if is_position(r)]) == 3  # the three most prominent actors
+    assert not any("500,000" in a.position for a in brief.actors)  # unsupported: the extractive one stays
+    assert any("500,000" in f and "rejected" in f for f in brief.flags)
 
 
 def test_an_invented_number_is_rejected_then_written_again(server: LocalHTTPServer, seed_doc: Document) -> None:
@@ -84,14 +112,14 @@ def test_an_invented_number_is_rejected_then_written_again(server: LocalHTTPServ
 
     brief = engine_for(server, answer).summarise(seed_doc)
     assert brief.gist == CORRECTED
-    assert len(chats(server)) == 2 and "300,000" in prompt_of(chats(server)[1])  # told why
+    assert len(gist_chats(server)) == 2 and "300,000" in prompt_of(gist_chats(server)[1])  # told why
     assert any("300,000" in f and "written again" in f for f in brief.flags)
 
 
 def test_a_gist_invented_twice_is_dropped(server: LocalHTTPServer, seed_doc: Document) -> None:
     brief = engine_for(server, lambda req: gist_answer(INVENTED)).summarise(seed_doc)
     assert brief.gist == "" and brief.engine == "extractive" and brief.summary
-    assert len(chats(server)) == 2
+    assert len(gist_chats(server)) == 2
     assert any(f.startswith("second gist") for f in brief.flags)
 
 
@@ -100,7 +128,8 @@ def test_a_429_is_waited_out_for_its_retry_after_then_the_gist_arrives(
     calls: list[float] = []
 
     def answer(req: Request) -> Response:
-        calls.append(time.monotonic())
+        if not is_position(req):
+            calls.append(time.monotonic())
         if len(calls) == 1:
             return Response("slow down", 429, headers={"Retry-After": "1"})
         return gist_answer(FAITHFUL)
