@@ -45,7 +45,7 @@ from briefing.store import Store
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
-# Runs a blocking call off the event loop: the service's one executor (briefing.service.threads).
+# Runs a blocking call off the event loop: the process's one executor (briefing.blocking).
 Blocking = Callable[..., Awaitable[T]]
 
 

@@ -114,11 +114,23 @@ class Abstractor:
         self.label = label or llama.path
         self.chat = llama.has_chat_template
         self.last = GistStats()
+        self._prefix: tuple[Document, str] | None = None  # the last article and its cut text (prefix)
 
     # -- prompts -------------------------------------------------------------
 
     def prefix(self, doc: Document) -> str:
-        """The article, cut to ``max_input_tokens`` at a paragraph or sentence end: every prompt starts with it."""
+        """The article, cut to ``max_input_tokens`` at a paragraph or sentence end: every prompt starts with it.
+
+        Cut once per article: the gist, its rewrite and each position all start with the same text
+        (which is also what lets llama.cpp reuse its KV cache), so the last one is kept.
+        """
+        if self._prefix is not None and self._prefix[0] is doc:
+            return self._prefix[1]
+        text = self._cut(doc)
+        self._prefix = (doc, text)
+        return text
+
+    def _cut(self, doc: Document) -> str:
         body = doc.text.strip()
         if self.llama.count(body) > self.max_input_tokens:
             paras = body.split("\n\n")
