@@ -11,10 +11,19 @@ candidates cost only their own question and answer. The positions of the extract
 actors are condensed once per article with the product's prompt (``prompts/position.txt``), and
 recorded with the guard's verdicts so they can be labelled by hand. One JSON line per article.
 
-``cv``: which prompt would be chosen, and what it scores on articles it was not chosen on. The
-articles are split into k folds (in file order: the dev set is not sorted by anything that
+``--cuts 256,512,1536``: each prompt is also tried with the article cut to that many tokens
+(``summariser.gist_max_input_tokens``; whole paragraphs, as the product cuts), the candidate then
+named ``prompt@cut``. The cuts run shortest first, so each longer one reuses the shorter one's
+prefix from the KV cache. ``--prompts product`` keeps only the shipped prompt.
+
+``cv``: which candidate would be chosen, and what it scores on articles it was not chosen on.
+The articles are split into k folds (in file order: the dev set is not sorted by anything that
 matters here); on each, the candidate with the best mean ROUGE-2 of the *shown* gist (after the
 guard; a dropped gist scores 0) on the other folds is picked and scored on the held-out fold.
+With ``--prefer-shorter POINTS`` (fixed before the run that chose the shipped cut: 0.5), the
+pick is instead the *shortest cut* whose training-fold mean is within POINTS of the best: the
+article is the prompt's largest part and prefill on 2 cores runs at about 50 tokens/s, so a
+cut that costs no measurable quality is worth its seconds (docs/eval.md).
 Printed: every candidate's in-sample means (for reference only), the held-out mean ± sd over
 folds of the picked candidate, and how often each candidate was picked.
 """
@@ -63,8 +72,11 @@ def run(args: argparse.Namespace) -> int:
     extractive = ExtractiveEngine(cfg)
     ab = build_abstractor(cfg, extractive.nlp)
     base = ab.prompts
-    sets = {name: replace(base, templates={**base.templates, "gist": text}) if text else base
-            for name, text in CANDIDATES.items()}
+    prompts = [n for n in CANDIDATES if not args.prompts or n in args.prompts.split(",")]
+    cuts = sorted(int(c) for c in args.cuts.split(",")) if args.cuts else [ab.max_input_tokens]
+    sets = {(f"{name}@{cut}" if args.cuts else name, cut):
+            replace(base, templates={**base.templates, "gist": CANDIDATES[name]}) if CANDIDATES[name] else base
+            for cut in cuts for name in prompts}
     scorer = rouge_scorer.RougeScorer(["rouge1", "rouge2", "rougeL"], use_stemmer=True)
     done = set()
     if args.out.exists():  # resume: the machine is shared and runs get interrupted
@@ -78,8 +90,9 @@ def run(args: argparse.Namespace) -> int:
             brief = extractive.summarise(doc)
             article = ab.checker.source(text)
             rec: dict = {"id": ex.id, "reference": ex.reference, "load_avg": os.getloadavg()[0], "candidates": {}}
-            for name, prompts in sets.items():
+            for (name, cut), prompts in sets.items():
                 ab.prompts = prompts
+                ab.max_input_tokens, ab._prefix = cut, None  # the article cut again to this length
                 ab.last = GistStats()
                 flags: list[str] = []
                 t0 = time.perf_counter()
@@ -96,6 +109,15 @@ def run(args: argparse.Namespace) -> int:
                     "invented_shown": invented(shown, text) if shown else [],
                     "novel_first": novel_bigram_share(st.first_gist, text) if st.first_gist else None}
             ab.prompts = base
+            ab.max_input_tokens, ab._prefix = cfg.gist_max_input_tokens, None
+            if args.no_positions:
+                rec["positions"], rec["position_flags"], rec["position_seconds"] = [], [], 0.0
+                out.write(json.dumps(rec) + "\n")
+                out.flush()
+                print(f"{ex.id[:16]} load {rec['load_avg']:.1f} " + " | ".join(
+                    f"{n} {c['seconds']:.0f}s R2 {100 * c['r_shown']['rouge2']:.0f}"
+                    for n, c in rec["candidates"].items()), flush=True)
+                continue
             ab.last = GistStats()
             flags = []
             t0 = time.perf_counter()
@@ -119,6 +141,10 @@ def _mean(rows: list[dict], name: str, which: str, key: str) -> float:
     return 100 * statistics.mean(r["candidates"][name][which][key] for r in rows) if rows else 0.0
 
 
+def _cut(name: str) -> int:
+    return int(name.rsplit("@", 1)[1]) if "@" in name else 0
+
+
 def cv(args: argparse.Namespace) -> int:
     rows = [json.loads(line) for line in args.results.read_text(encoding="utf-8").splitlines() if line.strip()]
     names = list(rows[0]["candidates"])
@@ -128,6 +154,10 @@ def cv(args: argparse.Namespace) -> int:
     for i, fold in enumerate(folds):
         train = [r for j, f in enumerate(folds) if j != i for r in f]
         best = max(names, key=lambda n: _mean(train, n, "r_shown", "rouge2"))
+        if args.prefer_shorter is not None:
+            top = _mean(train, best, "r_shown", "rouge2")
+            near = [n for n in names if _mean(train, n, "r_shown", "rouge2") >= top - args.prefer_shorter]
+            best = min(near, key=lambda n: (_cut(n), -_mean(train, n, "r_shown", "rouge2")))
         picks.append(best)
         held.append({m: _mean(fold, best, w, m) for w in ("r_shown",) for m in ("rouge1", "rouge2", "rougeL")})
     report = {
@@ -166,9 +196,14 @@ def main() -> int:
     r.add_argument("--skip", type=int, default=0)
     r.add_argument("--threads", type=int, default=1)
     r.add_argument("--out", type=Path, required=True)
+    r.add_argument("--prompts", default="", help="comma-separated candidate prompts (default: all)")
+    r.add_argument("--cuts", default="", help="comma-separated article cuts in tokens (default: the configured one)")
+    r.add_argument("--no-positions", action="store_true", help="gists only")
     c = sub.add_parser("cv")
     c.add_argument("results", type=Path)
     c.add_argument("--folds", type=int, default=5)
+    c.add_argument("--prefer-shorter", type=float, default=None, metavar="POINTS",
+                   help="pick the shortest cut within POINTS of the best training ROUGE-2")
     args = ap.parse_args()
     return run(args) if args.cmd == "run" else cv(args)
 
