@@ -67,6 +67,12 @@ def test_negative_limit_is_refused(tmp_path: Path) -> None:
     assert "ingest.timeout_seconds:" in msg and "greater than 0" in msg
 
 
+def test_a_word_budget_too_small_for_a_sentence_is_refused_and_0_means_none(tmp_path: Path) -> None:
+    msg = error_of(write(tmp_path, "summariser:\n  summary_words: 5\n"))
+    assert "summariser.summary_words:" in msg and "0 (no word budget" in msg
+    assert load_config(write(tmp_path, "summariser:\n  summary_words: 0\n")).summariser.summary_words == 0
+
+
 def test_unreadable_and_missing_files(tmp_path: Path) -> None:
     assert "configuration file not found" in error_of(tmp_path / "nope.yaml")
     bad = tmp_path / "bad.yaml"

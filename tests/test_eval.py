@@ -59,7 +59,7 @@ def test_eval_puts_the_engine_beside_lead3_on_the_same_pairs() -> None:
         assert d.engine.means["seconds"] is not None
     table = format_table(result)
     assert "lead-3" in table and "difference, 95% interval" in table and "1000 resamples" in table
-    assert "selector: lead, budget 90" in table
+    assert "selector: lead, 3 sentences, no word budget" in table
 
 
 def test_an_engine_adds_its_own_columns_without_changing_eval() -> None:

@@ -89,15 +89,28 @@ def test_pronoun_and_title_mentions_resolve(engine: ExtractiveEngine) -> None:
     assert _actor(brief, "Brun").position.startswith("warns that the checks would hurt trade")
 
 
+def test_a_long_lead_is_kept_whole_by_default_and_trimmed_only_under_a_word_budget(engine: ExtractiveEngine) -> None:
+    # The default is the lead (Lead-3): trimming the third sentence of a long lead cost recall on
+    # XSum under cross-validation (docs/eval.md, issue 9), so only a configured budget trims.
+    sentence = ("The regional transport authority said on Tuesday that the new tram line between the old "
+                "harbour and the university campus in {} would open two years later than planned.")
+    text = "\n\n".join(sentence.format(t) for t in ("Ashby", "Brill", "Corfe", "Dunster"))
+    assert len(sentence.format("Ashby").split()) == 29
+    lead = engine.summarise(Document("Tram line delayed", text)).summary
+    assert lead == [sentence.format(t) for t in ("Ashby", "Brill", "Corfe")]  # 87 words, all three
+    budget = ExtractiveEngine(SummariserConfig(summary_words=60)).summarise(Document("", text)).summary
+    assert budget == [sentence.format(t) for t in ("Ashby", "Brill")]
+
+
 def test_summary_is_the_lead_within_the_word_budget_without_bylines(engine: ExtractiveEngine) -> None:
-    # Cross-validation chose the lead within a budget (docs/eval.md): bylines are skipped, and a
-    # sentence goes in only while it brings the summary nearer the budget.
+    # Bylines are skipped, and under a word budget a sentence goes in only while it brings the
+    # summary nearer the budget.
     sentence = "The city council voted 31 to 4 on Monday to close the coal plant in {} by the end of 2030."
     text = "\n\n".join(["By Jane Doe, Political Editor", *(sentence.format(town) for town in ("Ashby", "Brill", "Corfe", "Dunster"))])
     brief = engine.summarise(Document("Coal plant to close", text))
     words = len(sentence.format("Ashby").split())
-    assert engine.weights.budget_words == 90 and words == 21
-    assert brief.summary == [sentence.format(t) for t in ("Ashby", "Brill", "Corfe")]  # 63 words: at most 3 sentences
+    assert words == 21
+    assert brief.summary == [sentence.format(t) for t in ("Ashby", "Brill", "Corfe")]  # the lead: 3 sentences, byline skipped
     short = ExtractiveEngine(SummariserConfig(summary_words=40)).summarise(Document("", text))
     assert short.summary == [sentence.format(t) for t in ("Ashby", "Brill")]  # 42 is nearer 40 than 21 is
 

@@ -183,7 +183,7 @@ def format_cv(result: CVResult) -> str:
             cells.append(f"{k} {statistics.mean(e):.1f}±{_sd(e):.1f} (Lead-3 {statistics.mean(b):.1f}±{_sd(b):.1f},"
                          f" diff {statistics.mean(d):+.2f}±{_sd(d):.2f})")
         lines.append(f"  {name}: " + "; ".join(cells))
-    lines += ["", f"chosen on all pairs (the setting to ship): {result.chosen_on_all.label()}"]
+    lines += ["", f"chosen on all pairs (the budget cross-validation would ship): {result.chosen_on_all.label()}"]
     return "\n".join(lines)
 
 
