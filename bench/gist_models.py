@@ -45,6 +45,7 @@ def main() -> int:
                     help="skip the judge's entailment question (the product asks it: summariser.gist_entailment)")
     ap.add_argument("--threads", type=int, default=0)
     ap.add_argument("--out", type=Path, required=True)
+    ap.add_argument("--resume", action="store_true", help="keep the articles already in --out and go on")
     args = ap.parse_args()
 
     from rouge_score import rouge_scorer
@@ -59,8 +60,14 @@ def main() -> int:
     load = time.perf_counter() - start
     scorer = rouge_scorer.RougeScorer(["rouge1", "rouge2", "rougeL"], use_stemmer=True)
     secs, rows = [], []
-    with args.out.open("w", encoding="utf-8") as out:
+    if args.resume and args.out.exists():  # the machine is shared and long runs get interrupted
+        rows = [json.loads(line) for line in args.out.read_text(encoding="utf-8").splitlines() if line.strip()]
+        secs = [r["seconds"] for r in rows]
+    done = {r["id"] for r in rows}
+    with args.out.open("a" if args.resume else "w", encoding="utf-8") as out:
         for ex in examples:
+            if ex.id in done:
+                continue
             _, text = clean_article(ex.article, title="")
             doc = Document(title="", text=text)
             t0 = time.perf_counter()
@@ -71,6 +78,8 @@ def main() -> int:
             rec = {"id": ex.id, "dataset": ex.source_dataset.split(" ")[0], "reference": ex.reference,
                    "first_gist": first, "second_gist": st.second_gist, "gist": brief.gist,
                    "rejected": st.rejected, "seconds": round(took, 2), "gist_seconds": round(st.seconds, 2),
+                   "gist_wall": round(st.gist_wall, 2), "input_tokens": engine.abstractor.llama.count(
+                       engine.abstractor.prefix(doc)),
                    "calls": st.calls, "prompt_tokens": st.prompt_tokens, "cached_tokens": st.cached_tokens,
                    "new_tokens": st.new_tokens, "load_avg": os.getloadavg()[0],
                    "r_first": {k: v.fmeasure for k, v in scorer.score(ex.reference, first).items()} if first else None,
@@ -105,6 +114,9 @@ def main() -> int:
         "invented_after": sum(bool(r["invented_shown"]) for r in rows),
         "novel_bigrams_first": round(100 * statistics.mean(r["novel_first"] for r in firsts), 1) if firsts else None,
         "s_per_article_p50": round(statistics.median(secs), 1) if secs else None,
+        "s_gist_p50": round(statistics.median(r["gist_wall"] for r in rows), 1) if rows else None,
+        "s_gist_p90": round(sorted(r["gist_wall"] for r in rows)[int(0.9 * (n - 1))], 1) if rows else None,
+        "positions_kept": sum(sum("condensed by" in f for f in r["flags"]) for r in rows),
         "load_avg_mean": round(statistics.mean(r["load_avg"] for r in rows), 1) if rows else None,
     }))
     return 0
