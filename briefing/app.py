@@ -325,7 +325,7 @@ class App:
     # -- stories -------------------------------------------------------------
 
     @cached_property
-    def stories(self) -> "Stories":
+    def stories(self) -> Stories:
         """The story stage, one per App (it holds the NLP models, loaded on first use)."""
         from briefing.stories.service import Stories
 
@@ -368,16 +368,16 @@ class App:
         """Problem reports in one status (None: all)."""
         return self.store.flags(status)
 
-    def recheck_flag(self, flag_id: int) -> "list[Notice]":
+    def recheck_flag(self, flag_id: int) -> list[Notice]:
         """Re-check a reported brief against its articles; the corrections to send (KeyError: no such report)."""
         return self.stories.recheck(flag_id)
 
-    def story_notices(self) -> "list[Notice]":
+    def story_notices(self) -> list[Notice]:
         """Update the stories, then what each follower should be told."""
         self.update_stories()
         return self.stories.notices()
 
-    def story_told(self, notice: "Notice") -> bool:
+    def story_told(self, notice: Notice) -> bool:
         """Record a notice as sent; False when another sender recorded it first."""
         return self.stories.told(notice)
 
