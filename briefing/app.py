@@ -230,6 +230,7 @@ class App:
         return self.store.list_briefs(since=since, topic=topic, limit=limit, newest_first=newest_first)
 
     def briefs_by_id(self, brief_ids: list[int]) -> dict[int, Brief]:
+        """The stored briefs of these ids (missing ones left out)."""
         return self.store.get_briefs(brief_ids)
 
     def brief_article_id(self, brief_id: int) -> int | None:
@@ -253,6 +254,7 @@ class App:
         return self.store.count_articles("new")
 
     def pending_articles(self, limit: int) -> list[Article]:
+        """Up to ``limit`` stored articles waiting for a brief, taken round-robin over sources."""
         return self.store.pending_articles(limit)
 
     # -- subscribers ---------------------------------------------------------
@@ -274,6 +276,7 @@ class App:
         self.store.delete_subscriber(subscriber_id)
 
     def subscriptions(self, subscriber_id: int) -> list[Subscription]:
+        """What a subscriber follows."""
         return self.store.subscriptions(subscriber_id)
 
     def follow(self, subscriber_id: int, kind: str, value: str) -> bool:
@@ -309,9 +312,11 @@ class App:
         self.store.sync_sources(self.config.source_specs())
 
     def sources(self, *, active_only: bool = False) -> list[Source]:
+        """The stored sources by name, with their poll state."""
         return self.store.list_sources(active_only=active_only)
 
     def source(self, name: str) -> Source | None:
+        """One stored source and its poll state (its next poll carries any back-off)."""
         return self.store.get_source(name)
 
     def add_source(self, name: str, location: str, topics: Sequence[str] = ()) -> Source:
@@ -336,9 +341,11 @@ class App:
         self.stories.update()
 
     def story(self, story_id: int) -> StoredStory | None:
+        """A story and its current brief."""
         return self.store.get_story(story_id)
 
     def recent_stories(self, limit: int = 20, min_outlets: int = 1) -> list[StoredStory]:
+        """The most recently seen stories reported by at least ``min_outlets`` outlets."""
         return self.store.recent_stories(limit=limit, min_outlets=min_outlets)
 
     def story_of_article(self, article_id: int) -> int | None:
@@ -350,6 +357,7 @@ class App:
         return self.store.story_of_article(article_id)
 
     def followed_stories(self, subscriber_id: int) -> list[int]:
+        """The ids of the stories a subscriber follows."""
         return self.store.followed(subscriber_id)
 
     def follow_story(self, subscriber_id: int, story_id: int) -> bool:
@@ -384,6 +392,7 @@ class App:
     # -- delivery and the service's own state --------------------------------
 
     def pending_deliveries(self, channel: str, limit: int) -> list[PendingDelivery]:
+        """Deliveries of a channel waiting to be sent (a dry run logs them)."""
         return self.store.pending_deliveries(channel, limit)
 
     def reclaim_orphaned_deliveries(self, before: datetime) -> int:
@@ -396,12 +405,15 @@ class App:
 
     def record_job_run(self, name: str, *, ran_at: datetime | None, next_run_at: datetime | None,
                        error: str | None) -> None:
+        """A scheduled job's last run, next run and error (``briefing status`` shows them)."""
         self.store.record_job_run(name, ran_at=ran_at, next_run_at=next_run_at, error=error)
 
     def forget_jobs_except(self, names: Collection[str]) -> None:
+        """Drop the recorded state of jobs that are no longer scheduled (a removed source's poll)."""
         self.store.forget_jobs_except(names)
 
     def clear_next_runs(self) -> None:
+        """At shutdown: no job has a next run any more (``briefing status`` promises none)."""
         self.store.clear_next_runs()
 
     def stats(self, now: datetime | None = None) -> BotStats:
