@@ -94,6 +94,16 @@ class StatusReport:
         return self.lease is not None and self.lease.expires_at > self.now
 
 
+@dataclass(frozen=True)
+class Totals:
+    """What the database holds now, by status: the gauges ``/metrics`` reads at scrape time."""
+
+    articles: dict[str, int]
+    deliveries: dict[str, int]
+    digests: dict[str, int]
+    briefs_total: int
+
+
 class SummaryTimer(Protocol):
     """Where the seconds of each summary go (the service's ``/metrics`` counters)."""
 
@@ -424,6 +434,15 @@ class App:
                         subscriptions=self.store.count_subscriptions(),
                         briefs_24h=self.store.count_briefs(since=now - timedelta(hours=24)),
                         deliveries=self.store.delivery_counts())
+
+    def totals(self) -> Totals:
+        """Articles, deliveries and digests by status, and the number of briefs (``/metrics``)."""
+        return Totals(articles=self.store.article_counts(), deliveries=self.store.delivery_counts(),
+                      digests=self.store.digest_counts(), briefs_total=self.store.count_briefs())
+
+    def ping(self) -> None:
+        """One cheap query; raises when the database does not answer (``/healthz``)."""
+        self.store.count_briefs()
 
     def status(self, lease_name: str, now: datetime | None = None) -> StatusReport:
         """Sources (synced with the configuration first), queues, today's output, jobs and a lease."""

@@ -176,8 +176,8 @@ def test_the_faces_reach_the_store_only_through_the_facade() -> None:
 
     The one use left is handing the whole store to a part imported from a layer above the façade,
     which App cannot offer because it may not import upward: the Telegram sender, the digest
-    channels' adapters, the email channel's subscriber functions, the service's lease and its
-    web endpoints (and the digest job, see :data:`BUILT_OVER_THE_STORE_BELOW`). Everything else
+    channels' adapters, the email channel's subscriber functions and unsubscribe endpoint, the
+    service's sender lease (and the digest job, see :data:`BUILT_OVER_THE_STORE_BELOW`). Everything else
     of App's own layers and below is reached through an App method.
     """
     wrong = []

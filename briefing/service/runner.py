@@ -269,7 +269,7 @@ class Service:
             add_unsubscribe_routes(web_app, self.app.store, self.signer)
         if self.cfg.http_enabled:
             add_ops_routes(web_app, OpsState(
-                store=self.app.store, metrics=self.metrics, blocking=self.blocking,
+                app=self.app, metrics=self.metrics, blocking=self.blocking,
                 active=lambda: self.lease.held, stopping=self.stopping.is_set,
                 summariser_queue=lambda: self.worker.pending if self.worker is not None else 0))
         runner = web.AppRunner(web_app)
