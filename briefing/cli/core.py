@@ -118,7 +118,7 @@ def _ingest(app: App, force: bool) -> list[PollReport]:
 
 
 def _summarise(app: App, limit: int) -> SummariseReport:
-    pending = app.store.count_articles("new")
+    pending = app.articles_waiting()
     progress, task = _progress(min(pending, limit), "Writing briefs")
     with progress:
         report = app.summarise_pending(limit=limit, progress=lambda _a: progress.advance(task))
@@ -134,7 +134,7 @@ def cmd_demo(config: Config, args: argparse.Namespace) -> int:
         print(f"Database: {config.db_url}", file=sys.stderr)
         reports = _ingest(app, force=True)
         report = _summarise(app, 1000)
-        briefs = app.store.list_briefs(newest_first=False)
+        briefs = app.briefs(newest_first=False)
         for _, brief in briefs:
             print(brief_text(brief))
             print()
@@ -148,11 +148,9 @@ def cmd_demo(config: Config, args: argparse.Namespace) -> int:
 def _demo_stories(app: App) -> None:
     """Issue 12: the same event from several outlets, as one story with who says what where."""
     from briefing.stories.render import story_text
-    from briefing.stories.service import Stories
 
-    stories = Stories(app.config, app.store)
-    stories.update()
-    multi = stories.db.recent_stories(min_outlets=2)
+    app.update_stories()
+    multi = app.recent_stories(min_outlets=2)
     print(f"Stories reported by more than one outlet: {len(multi)}\n")
     for story in multi:
         print(story_text(story))
@@ -176,7 +174,7 @@ def cmd_summarise(config: Config, args: argparse.Namespace) -> int:
 def cmd_briefs(config: Config, args: argparse.Namespace) -> int:
     since = parse_since(args.since) if args.since else None
     with App(config) as app:
-        briefs = app.store.list_briefs(since=since, topic=args.topic, limit=args.limit)
+        briefs = app.briefs(since=since, topic=args.topic, limit=args.limit)
     if args.json:
         print(briefs_json(briefs))
         return EXIT_OK
@@ -194,8 +192,8 @@ def _ago(dt: datetime | None) -> str:
 
 def cmd_sources(config: Config, args: argparse.Namespace) -> int:
     with App(config) as app:
-        app.store.sync_sources(config.source_specs())
-        rows = app.store.list_sources()
+        app.sync_sources()
+        rows = app.sources()
     print(f"{'name':20} {'kind':7} {'state':8} {'last poll':17} {'next poll':17} {'fails':>5}  last error")
     for r in rows:
         state = "active" if r.active else "inactive"
@@ -211,8 +209,8 @@ def cmd_sources_import(config: Config, args: argparse.Namespace) -> int:
     feeds = read_opml(args.file)
     added = 0
     with App(config) as app:
-        app.store.sync_sources(config.source_specs())
-        rows = app.store.list_sources()
+        app.sync_sources()
+        rows = app.sources()
         taken, urls = {r.name for r in rows}, {r.location for r in rows} | {s.location for s in config.sources}
         for feed in feeds:
             if feed.url in urls:
@@ -224,7 +222,7 @@ def cmd_sources_import(config: Config, args: argparse.Namespace) -> int:
             name, n = feed.name[:180], 2
             while name in taken:
                 name, n = f"{feed.name[:180]}-{n}", n + 1
-            app.store.add_source(name, "adhoc", feed.url, feed.topics)
+            app.add_source(name, feed.url, feed.topics)
             taken.add(name)
             urls.add(feed.url)
             added += 1
@@ -236,8 +234,8 @@ def cmd_sources_export(config: Config, args: argparse.Namespace) -> int:
     from briefing.ingest.opml import OpmlFeed, render_opml
 
     with App(config) as app:
-        app.store.sync_sources(config.source_specs())
-        rows = [r for r in app.store.list_sources() if r.active]
+        app.sync_sources()
+        rows = app.sources(active_only=True)
     feeds = [OpmlFeed(r.name, r.location, tuple(r.topics or ())) for r in rows
              if urlsplit(r.location).scheme in ("http", "https")]
     text = render_opml(feeds)

@@ -42,10 +42,9 @@ def cmd_preview(config: Config, args: argparse.Namespace) -> int:
     from briefing.deliver.email.digests import render_for
     from briefing.deliver.email.render import render_digest
     from briefing.deliver.telegram.digest import telegram_digest
-    from briefing.digest import preview_content
 
     with App(config) as app:
-        content, sub = preview_content(app.store, config, args.subscriber)
+        content, sub = app.digest_preview(args.subscriber)
     who = (sub.email or f"subscriber {sub.id}") if sub else "everything of the last 24 hours"
     # Unsubscribe links are signed with the real key when it is set, else a throwaway one.
     signer = UnsubscribeSigner.from_config(config.email, ephemeral_ok=True)

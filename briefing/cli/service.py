@@ -8,8 +8,8 @@ from typing import Any
 
 from briefing.cli import EXIT_OK, common_options
 from briefing.config import Config
-from briefing.app import App
-from briefing.service.status import StatusReport, status_report
+from briefing.app import App, StatusReport
+from briefing.service.status import status_report
 
 
 def register(sub: Any) -> None:

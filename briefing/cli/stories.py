@@ -47,7 +47,7 @@ def cmd_stories(config: Config, args: argparse.Namespace) -> int:
     from briefing.stories.render import story_text
 
     with App(config) as app:
-        stories = app.store.recent_stories(limit=args.limit)
+        stories = app.recent_stories(limit=args.limit)
         if not stories:
             print("no stories yet", file=sys.stderr)
         for s in stories:

@@ -17,7 +17,7 @@ from typing import Any
 
 from aiohttp import web
 
-from briefing.store import Store
+from briefing.app import App, Totals
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 LATENCY_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0)
@@ -72,22 +72,7 @@ def _family(lines: list[str], name: str, kind: str, help_text: str,
         lines.append(f"{name}{_labels(**labels)} {value:g}")
 
 
-@dataclass(frozen=True)
-class Snapshot:
-    """Gauges read from the database at scrape time."""
-
-    articles: dict[str, int]
-    deliveries: dict[str, int]
-    digests: dict[str, int]
-    briefs_total: int
-
-
-def snapshot(store: Store) -> Snapshot:
-    return Snapshot(articles=store.article_counts(), deliveries=store.delivery_counts(),
-                    digests=store.digest_counts(), briefs_total=store.count_briefs())
-
-
-def render(metrics: Metrics, snap: Snapshot, *, summariser_queue: int = 0, active: bool = True) -> str:
+def render(metrics: Metrics, snap: Totals, *, summariser_queue: int = 0, active: bool = True) -> str:
     lines: list[str] = []
     with metrics._lock:  # noqa: SLF001 - a consistent copy
         polls, articles, briefs = dict(metrics.polls), dict(metrics.articles), dict(metrics.briefs)
@@ -129,7 +114,7 @@ _OPS_KEY: web.AppKey["OpsState"] = web.AppKey("briefing_ops")
 
 @dataclass
 class OpsState:
-    store: Store
+    app: App
     metrics: Metrics
     blocking: Blocking  # runs a blocking call off the event loop
     active: Callable[[], bool]
@@ -144,7 +129,7 @@ async def _healthz(request: web.Request) -> web.Response:
     if state.stopping():
         return web.json_response({"status": "stopping", "role": role}, status=503)
     try:
-        await asyncio.wait_for(state.blocking(state.store.count_briefs), timeout=5)
+        await asyncio.wait_for(state.blocking(state.app.ping), timeout=5)
     except Exception as exc:  # noqa: BLE001 - reported to the prober, not raised
         return web.json_response({"status": "error", "role": role, "error": f"database: {exc}"[:300]},
                                  status=503)
@@ -153,7 +138,7 @@ async def _healthz(request: web.Request) -> web.Response:
 
 async def _metrics(request: web.Request) -> web.Response:
     state = request.app[_OPS_KEY]
-    snap = await state.blocking(snapshot, state.store)
+    snap = await state.blocking(state.app.totals)
     body = render(state.metrics, snap, summariser_queue=state.summariser_queue(), active=state.active())
     return web.Response(body=body.encode("utf-8"), headers={"Content-Type": CONTENT_TYPE})
 

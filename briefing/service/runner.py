@@ -124,13 +124,12 @@ class Service:
         return 0
 
     async def start(self) -> None:
-        store = self.app.store
-        await self.blocking(store.sync_sources, self.config.source_specs())
+        await self.blocking(self.app.sync_sources)
         await self._start_http()  # before the model loads: a port in use is reported at once
         await self._start_worker()
         if await self.blocking(self.lease.hold):
             await self._heal()
-            n = await self.blocking(store.reclaim_orphaned_deliveries, self.started_at)
+            n = await self.blocking(self.app.reclaim_orphaned_deliveries, self.started_at)
             if n:
                 log.warning("took back %d delivery(ies) left 'sending' by a process that died", n)
             await self._start_bot()
@@ -138,7 +137,7 @@ class Service:
             log.warning("another instance is running on this database: standing by until it stops")
         await self._add_jobs()
         if self.lease.held:
-            await self.blocking(store.forget_jobs_except, {job.id for job in self.scheduler.get_jobs()})
+            await self.blocking(self.app.forget_jobs_except, {job.id for job in self.scheduler.get_jobs()})
         self.scheduler.start()
         log.info("briefing is running: %d job(s)%s", len(self.scheduler.get_jobs()),
                  " (dry run: nothing is sent; digests are not recorded, `briefing digest preview` "
@@ -170,7 +169,7 @@ class Service:
         if self.scheduler.running:
             self.scheduler.shutdown(wait=False)
         if self.lease.held:
-            await self._step("record job state", self.blocking(self.app.store.clear_next_runs), deadline)
+            await self._step("record job state", self.blocking(self.app.clear_next_runs), deadline)
         await self._step("release the lease", self.blocking(self.lease.release), deadline)
         if busy_threads():
             log.warning("abandoning %d blocking call(s) still running; their items stay pending",
@@ -213,7 +212,7 @@ class Service:
     async def _release_claimed(self) -> None:
         if not self.lease.held:
             return
-        n = await self.blocking(self.app.store.release_claimed_deliveries, self.started_at)
+        n = await self.blocking(self.app.release_claimed_deliveries, self.started_at)
         if n:
             log.info("returned %d claimed delivery(ies) to pending", n)
 
@@ -270,7 +269,7 @@ class Service:
             add_unsubscribe_routes(web_app, self.app.store, self.signer)
         if self.cfg.http_enabled:
             add_ops_routes(web_app, OpsState(
-                store=self.app.store, metrics=self.metrics, blocking=self.blocking,
+                app=self.app, metrics=self.metrics, blocking=self.blocking,
                 active=lambda: self.lease.held, stopping=self.stopping.is_set,
                 summariser_queue=lambda: self.worker.pending if self.worker is not None else 0))
         runner = web.AppRunner(web_app)
@@ -351,7 +350,7 @@ class Service:
     async def _record(self, name: str, started: datetime, error: str | None) -> None:
         job = self.scheduler.get_job(name)
         try:
-            await self.blocking(self.app.store.record_job_run, name, ran_at=started,
+            await self.blocking(self.app.record_job_run, name, ran_at=started,
                                 next_run_at=job.next_run_time if job else None, error=error)
         except Exception as exc:  # noqa: BLE001 - the database may be briefly unavailable
             log.warning("could not record the state of job %s: %s", name, exc)
@@ -375,10 +374,10 @@ class Service:
             self.scheduler.remove_job(f"poll:{name}")
             log.info("source %s is no longer polled", name)
         if jobs - wanted.keys() and self.lease.held:
-            await self.blocking(self.app.store.forget_jobs_except, {job.id for job in self.scheduler.get_jobs()})
+            await self.blocking(self.app.forget_jobs_except, {job.id for job in self.scheduler.get_jobs()})
         new = [wanted[name] for name in wanted.keys() - jobs]
         if new:
-            rows = {r.name: r for r in await self.blocking(self.app.store.list_sources)}
+            rows = {r.name: r for r in await self.blocking(self.app.sources)}
             for src in new:
                 self._add_poll_job(src, rows[src.name].next_poll_at if src.name in rows else None)
         return None
@@ -392,8 +391,8 @@ class Service:
                   IntervalTrigger(minutes=src.interval_minutes, jitter=jitter or None), first)
 
     async def poll_source(self, src: SourceConfig) -> str | None:
-        store, job_id = self.app.store, f"poll:{src.name}"
-        row = await self.blocking(store.get_source, src.name)
+        job_id = f"poll:{src.name}"
+        row = await self.blocking(self.app.source, src.name)
         if row is not None and row.next_poll_at is not None and row.next_poll_at > utcnow() + timedelta(seconds=1):
             self._reschedule(job_id, row.next_poll_at)  # polled meanwhile, e.g. by `briefing ingest`
             return None
@@ -402,7 +401,7 @@ class Service:
         if report.added:
             log.info("source %s: %d new article(s)", src.name, report.added)
             self.kick("summarise")
-        row = await self.blocking(store.get_source, src.name)
+        row = await self.blocking(self.app.source, src.name)
         self._reschedule(job_id, row.next_poll_at if row else None)
         return report.error
 
@@ -434,7 +433,7 @@ class Service:
         documents (``summariser.batch_size``), which a caller waiting for each brief in turn
         would never let happen. Stored as each brief is written; a busy store stops the rest."""
         report = SummariseReport()
-        articles = await self.blocking(self.app.store.pending_articles, limit)
+        articles = await self.blocking(self.app.pending_articles, limit)
         prepared = await asyncio.gather(*(self.blocking(self.app.prepare_article, a) for a in articles),
                                         return_exceptions=True)
         # Every document is queued before the worker wakes, so it takes them as one batch.
@@ -488,11 +487,9 @@ class Service:
         """
         if self.bot is None or not self._bot_started:
             return None
-        from briefing.deliver.telegram.story_commands import send_notices, stories_of
+        from briefing.deliver.telegram.story_commands import send_notices
 
-        stories = stories_of(self.app)
-        await self.blocking(stories.update)
-        sent = await send_notices(self.bot, await self.blocking(stories.notices))
+        sent = await send_notices(self.bot, await self.blocking(self.app.story_notices))
         if sent:
             log.info("Telegram: %d story update(s) sent", sent)
         return None
@@ -546,7 +543,7 @@ class Service:
 
     async def _resync_polls(self) -> None:
         """On taking over from another instance: poll each source when its stored time says."""
-        for row in await self.blocking(self.app.store.list_sources, active_only=True):
+        for row in await self.blocking(self.app.sources, active_only=True):
             self._reschedule(f"poll:{row.name}", row.next_poll_at)
 
 

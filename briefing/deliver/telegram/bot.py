@@ -220,9 +220,9 @@ class TelegramBot:
 
     async def _dry_drain(self, limit: int) -> DrainReport:
         report = DrainReport()
-        pending = await blocking(self.app.store.pending_deliveries, CHANNEL, limit)
+        pending = await blocking(self.app.pending_deliveries, CHANNEL, limit)
         unlogged = [d for d in pending if d.id not in self._dry_logged]
-        briefs = await blocking(self.app.store.get_briefs, [d.brief_id for d in unlogged])
+        briefs = await blocking(self.app.briefs_by_id, [d.brief_id for d in unlogged])
         report.would_send = len(pending)
         for d in unlogged:
             self._dry_logged.add(d.id)

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from briefing.deliver.telegram.format import esc
-from briefing.deliver.telegram.queries import BotStats
+from briefing.app import BotStats
 from briefing.digest import digest_time_text, zone
 from briefing.digest.schedule import MAX_ZONE_CHARS
 from briefing.errors import ConfigError

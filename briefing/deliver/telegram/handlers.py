@@ -15,10 +15,8 @@ from telegram.error import TelegramError
 from briefing.deliver.telegram import commands as cmd
 from briefing.deliver.telegram import ondemand
 from briefing.deliver.telegram.format import briefs_html, esc, split_html
-from briefing.deliver.telegram.queries import bot_stats
 from briefing.deliver.telegram.request import Command, CommandRequest
 from briefing.ingest.discover import feed_location
-from briefing.matching import known_sources, known_topics
 from briefing.models import Subscriber
 from briefing.store import SUBSCRIPTION_KINDS
 
@@ -40,12 +38,11 @@ async def subscription_button(req: CommandRequest) -> None:
         await query.answer("That button is out of date.")
         return
     sub = await req.subscriber(reactivate=query.data[0] == "+")
-    store = req.app.store
     if query.data[0] == "+":
-        await req.run(store.subscribe, sub.id, kind, value)
+        await req.run(req.app.follow, sub.id, kind, value)
         note = f"Following {kind} {value}"
     else:
-        await req.run(store.unsubscribe, sub.id, kind, value)
+        await req.run(req.app.unfollow, sub.id, kind, value)
         note = f"No longer following {kind} {value}"
     await query.answer(note)
     text, keyboard = await subscriptions_view(req, sub)
@@ -57,10 +54,8 @@ async def subscription_button(req: CommandRequest) -> None:
 
 async def subscriptions_view(req: CommandRequest, sub: Subscriber) -> tuple[str, InlineKeyboardMarkup | None]:
     """The user's subscriptions with a button per configured topic and source (and followed keyword) to toggle."""
-    store, config = req.app.store, req.app.config
-    subs = await req.run(store.subscriptions, sub.id)
-    topics = await req.run(known_topics, config, store)
-    sources = await req.run(known_sources, store)
+    subs = await req.run(req.app.subscriptions, sub.id)
+    topics, sources = await req.run(req.app.followable)
     followed = {(s.kind, s.value) for s in subs}
     buttons = []
     keywords = [s.value for s in subs if s.kind == "keyword"]  # followed ones, so they can be dropped
@@ -87,14 +82,14 @@ async def start_command(req: CommandRequest) -> None:
 
 
 async def stop_command(req: CommandRequest) -> None:
-    sub = await req.run(req.app.store.subscriber_by_chat, req.chat_id)
+    sub = await req.run(req.app.chat_subscriber, req.chat_id)
     if req.text.casefold() == "delete":
         if sub is not None:
-            await req.run(req.app.store.delete_subscriber, sub.id)
+            await req.run(req.app.forget_subscriber, sub.id)
         await req.reply("Done: everything I stored about this chat is deleted. /start begins again.")
         return
     if sub is not None:
-        await req.run(req.app.store.deactivate_subscriber, sub.id, "stopped by the user (/stop)")
+        await req.run(req.app.stop_subscriber, sub.id, "stopped by the user (/stop)")
     await req.reply("Stopped: I will send nothing more. /start resumes; /stop delete also erases your data.")
 
 
@@ -104,14 +99,12 @@ async def subscribe_command(req: CommandRequest) -> None:
         text, keyboard = await subscriptions_view(req, sub)
         await req.reply(text + "\n\nFollow a topic or source with a button, or /subscribe &lt;keyword&gt;.", keyboard)
         return
-    store, config = req.app.store, req.app.config
     try:
-        target = cmd.resolve_target(req.text, await req.run(known_topics, config, store),
-                                    await req.run(known_sources, store))
+        target = cmd.resolve_target(req.text, *await req.run(req.app.followable))
     except cmd.UsageError as exc:
         await req.reply(str(exc))
         return
-    added = await req.run(store.subscribe, sub.id, target.kind, target.value)
+    added = await req.run(req.app.follow, sub.id, target.kind, target.value)
     await req.reply(f"Following {target.label()}." if added else f"You already follow {target.label()}.")
 
 
@@ -123,7 +116,7 @@ async def unsubscribe_command(req: CommandRequest) -> None:
         return
     kind, sep, value = req.text.partition(":")
     explicit = sep and kind.casefold() in ("topic", "source", "keyword")
-    removed = await req.run(req.app.store.unsubscribe, sub.id, kind.casefold() if explicit else None,
+    removed = await req.run(req.app.unfollow, sub.id, kind.casefold() if explicit else None,
                             value if explicit else req.text)
     what = esc(" ".join((value if explicit else req.text).split()).casefold())
     await req.reply(f"No longer following <b>{what}</b>." if removed else
@@ -137,7 +130,7 @@ async def subscriptions_command(req: CommandRequest) -> None:
 
 
 async def summary_command(req: CommandRequest) -> None:
-    store, tg = req.app.store, req.bot.config
+    tg = req.bot.config
     replied = req.message.reply_to_message
     quoted = (replied.text or replied.caption) if replied is not None else None
     if quoted and not req.args:
@@ -145,13 +138,13 @@ async def summary_command(req: CommandRequest) -> None:
     elif req.args and ondemand.looks_like_url(req.text):
         await summarise_now(req, req.text.strip(), None)
     elif req.args:
-        briefs = await req.run(ondemand.latest_matching, store, req.text, tg.summary_top_n)
+        briefs = await req.run(req.app.latest_briefs_matching, req.text, tg.summary_top_n)
         await req.reply(briefs_html(briefs, f"Latest on {req.text}") if briefs else
                         f"No briefs about <b>{esc(req.text)}</b> yet.")
     else:
         sub = await req.subscriber()
-        subs = await req.run(store.subscriptions, sub.id)
-        briefs = await req.run(ondemand.top_briefs, store, subs, tg.summary_top_n)
+        subs = await req.run(req.app.subscriptions, sub.id)
+        briefs = await req.run(req.app.top_briefs, subs, tg.summary_top_n)
         await req.reply(briefs_html(briefs, "Top briefs of the last 24 hours") if briefs else
                         "No briefs in the last 24 hours" + (" for what you follow." if subs else "."))
 
@@ -237,19 +230,16 @@ async def digest_command(req: CommandRequest) -> None:
         return
     sub = await req.subscriber()
     if time_ is None:
-        await req.run(req.app.store.update_subscriber, sub.id, digest_telegram=False)
+        await req.run(req.app.set_telegram_digest, sub.id, None)
         await req.reply("Daily digest here: off.")
         return
-    fields: dict[str, object] = {"digest_time": time_, "digest_telegram": True}
-    if tz:
-        fields["timezone"] = tz
-    sub = await req.run(req.app.store.update_subscriber, sub.id, **fields)
+    sub = await req.run(req.app.set_telegram_digest, sub.id, time_, tz)
     await req.reply(f"Daily digest here at {time_} ({esc(sub.timezone)}). /digest off stops it.")
 
 
 async def settings_command(req: CommandRequest) -> None:
     sub = await req.subscriber()
-    subs = await req.run(req.app.store.subscriptions, sub.id)
+    subs = await req.run(req.app.subscriptions, sub.id)
     await req.reply(cmd.settings_text(sub, subs))
 
 
@@ -258,15 +248,14 @@ async def help_command(req: CommandRequest) -> None:
 
 
 async def sources_command(req: CommandRequest) -> None:
-    await req.reply(cmd.sources_text(await req.run(req.app.store.list_sources)))
+    await req.reply(cmd.sources_text(await req.run(req.app.sources)))
 
 
 async def addsource_command(req: CommandRequest) -> None:
-    store = req.app.store
     try:
         if len(req.args) != 1:
             raise cmd.UsageError("Use /addsource &lt;url&gt; with the http(s) URL of a feed or page.")
-        taken = {s.name for s in await req.run(store.list_sources)}
+        taken = {s.name for s in await req.run(req.app.sources)}
         name = cmd.source_name_for(req.args[0], taken)
     except cmd.UsageError as exc:
         await req.reply(str(exc))
@@ -277,7 +266,7 @@ async def addsource_command(req: CommandRequest) -> None:
     except Exception as exc:  # noqa: BLE001 - explained to the admin
         await req.reply(f"Not added: {esc(ondemand.explain(exc, req.app.config))}")
         return
-    await req.run(store.add_source, name, "adhoc", location)
+    await req.run(req.app.add_source, name, location)
     found = " (the feed that page links to)" if discovered else ""
     await req.reply(f"Added source <b>{esc(name)}</b>: <code>{esc(location)}</code>{found}")
 
@@ -287,7 +276,7 @@ async def removesource_command(req: CommandRequest) -> None:
         await req.reply("Use /removesource &lt;name&gt;; /sources lists the names.")
         return
     name = req.text
-    if await req.run(req.app.store.set_source_active, name, False):
+    if await req.run(req.app.stop_polling, name):
         configured = req.app.config.source(name) is not None
         await req.reply(f"Removed source <b>{esc(name)}</b>: it is no longer polled." +
                         (" It is in config.yaml, so it returns on restart unless removed there." if configured else ""))
@@ -296,7 +285,7 @@ async def removesource_command(req: CommandRequest) -> None:
 
 
 async def stats_command(req: CommandRequest) -> None:
-    await req.reply(cmd.stats_text(await req.run(bot_stats, req.app.store)))
+    await req.reply(cmd.stats_text(await req.run(req.app.stats)))
 
 
 def core_commands() -> list[Command]:

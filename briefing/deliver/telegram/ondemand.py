@@ -13,7 +13,6 @@ import time
 from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import timedelta
 
 from briefing.blocking import blocking
 from briefing.config import Config
@@ -31,9 +30,6 @@ from briefing.errors import (
 from briefing.ingest import Fetcher
 from briefing.ingest.extract import charset_of, decode, extract_html
 from briefing.models import Brief
-from briefing.matching import filter_briefs
-from briefing.store import Store
-from briefing.models import Subscription, utcnow
 from briefing.summarise import Document, Engine
 
 log = logging.getLogger(__name__)
@@ -110,19 +106,6 @@ def explain(exc: BaseException, config: Config) -> str:
     if isinstance(exc, SummariseError):
         return "The summariser could not brief that text. Please try again later."
     return "Something went wrong while summarising. Please try again later."
-
-
-def latest_matching(store: Store, query: str, limit: int) -> list[Brief]:
-    """The newest stored briefs for a topic, source or keyword."""
-    subs = [Subscription(kind=kind, value=query.casefold()) for kind in ("topic", "source", "keyword")]
-    return [b for _, b in filter_briefs(store.list_briefs(limit=2000), subs)][:limit]
-
-
-def top_briefs(store: Store, subscriptions: list[Subscription], limit: int) -> list[Brief]:
-    """Briefs of the last 24 hours for a user: those matching their subscriptions, else all."""
-    recent = store.list_briefs(since=utcnow() - timedelta(hours=24))
-    chosen = filter_briefs(recent, subscriptions) if subscriptions else recent
-    return [b for _, b in chosen][:limit]
 
 
 @dataclass

@@ -71,13 +71,12 @@ class CommandRequest:
 
     async def subscriber(self, reactivate: bool = False) -> Subscriber:
         """This chat's subscriber, created on first contact; ``reactivate`` undoes a /stop."""
-        store = self.app.store
-        existing = None if reactivate else await self.run(store.subscriber_by_chat, self.chat_id)
+        existing = None if reactivate else await self.run(self.app.chat_subscriber, self.chat_id)
         if existing is not None:
             return existing
         user = self.update.effective_user
         name = user.full_name if user else None
-        return await self.run(store.telegram_subscriber, self.chat_id, user_id=self.user_id, display_name=name)
+        return await self.run(self.app.register_chat, self.chat_id, user_id=self.user_id, display_name=name)
 
     async def reply(self, html_text: str, keyboard: InlineKeyboardMarkup | None = None) -> list[Message]:
         """Answer in this chat (HTML, split if long; the keyboard goes on the last part)."""

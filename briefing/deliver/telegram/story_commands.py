@@ -3,7 +3,8 @@ pushed brief ("Follow this story", "Report a problem"), "What's new" and correct
 and the admin's /flagged and /recheck.
 
 ``COMMANDS`` are registered by the service (:func:`briefing.service.bot_commands.bot_commands`);
-the bot routes the story buttons here. The work is in :class:`briefing.stories.service.Stories`.
+the bot routes the story buttons here. The work is behind :class:`briefing.app.App` (its story
+methods, over :class:`briefing.stories.service.Stories`).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
+from briefing.app import App
 from briefing.blocking import blocking
 from briefing.deliver.telegram.request import Command, CommandRequest
 from briefing.deliver.telegram.format import esc
@@ -24,13 +26,9 @@ log = logging.getLogger(__name__)
 PREFIX = "story:"
 
 
-def stories_of(app: Any) -> Stories:
-    """One :class:`Stories` per App (it holds the NLP models)."""
-    st = getattr(app, "_stories", None)
-    if st is None:
-        st = Stories(app.config, app.store)
-        app._stories = st
-    return st
+def stories_of(app: App) -> Stories:
+    """The App's one :class:`Stories` (it holds the NLP models); the handlers call App's story methods."""
+    return app.stories
 
 
 def brief_keyboard(article_id: int) -> InlineKeyboardMarkup:
@@ -41,8 +39,8 @@ def brief_keyboard(article_id: int) -> InlineKeyboardMarkup:
     ]])
 
 
-def keyboard_for_brief(app: Any, brief_id: int) -> InlineKeyboardMarkup | None:
-    article_id = app.store.brief_article_id(brief_id)
+def keyboard_for_brief(app: App, brief_id: int) -> InlineKeyboardMarkup | None:
+    article_id = app.brief_article_id(brief_id)
     return brief_keyboard(article_id) if article_id is not None else None
 
 
@@ -53,61 +51,53 @@ def story_keyboard(story_id: int) -> InlineKeyboardMarkup:
     ]])
 
 
-def _story_id(st: Stories, ref: str) -> int | None:
+def _story_id(app: App, ref: str) -> int | None:
     """``a<article id>`` (the story is found, or made, now) or a story id."""
     if ref.startswith("a") and ref[1:].isdigit():
-        article_id = int(ref[1:])
-        sid = st.db.story_of_article(article_id)
-        if sid is None:
-            st.update()
-            sid = st.db.story_of_article(article_id)
-        return sid
+        return app.story_of_article(int(ref[1:]))
     return int(ref) if ref.isdigit() else None
 
 
 async def follow_command(req: CommandRequest) -> None:
-    st = stories_of(req.app)
     sub = await req.subscriber()
     if not req.args:
-        ids = await req.run(st.db.followed, sub.id)
+        ids = await req.run(req.app.followed_stories, sub.id)
         if not ids:
             await req.reply("You follow no story. Press <b>Follow this story</b> under a brief, or send "
                             "<code>/follow &lt;story number&gt;</code> (see /stories).")
             return
         lines = ["<b>Stories you follow</b>"]
         for sid in ids:
-            story = await req.run(st.db.get_story, sid)
+            story = await req.run(req.app.story, sid)
             if story:
                 lines.append(f"{sid}. {esc(story.brief.headline)} ({len(story.brief.outlets)} outlets)")
         await req.reply("\n".join(lines))
         return
-    sid = await req.run(_story_id, st, req.args[0])
-    await req.reply(await _follow(req, st, sub.id, sid))
+    sid = await req.run(_story_id, req.app, req.args[0])
+    await req.reply(await _follow(req, sub.id, sid))
 
 
-async def _follow(req: CommandRequest, st: Stories, subscriber_id: int, sid: int | None) -> str:
-    story = await req.run(st.db.get_story, sid) if sid is not None else None
+async def _follow(req: CommandRequest, subscriber_id: int, sid: int | None) -> str:
+    story = await req.run(req.app.story, sid) if sid is not None else None
     if story is None:
         return "I don't know that story. /stories lists the recent ones."
-    new = await req.run(st.db.follow, subscriber_id, story.id)
+    new = await req.run(req.app.follow_story, subscriber_id, story.id)
     verb = "Following" if new else "You already follow"
     return (f"{verb} <b>{esc(story.brief.headline)}</b>. I'll tell you what's new when an outlet "
             f"adds a fact, an actor or a changed position. /unfollow {story.id} stops it.")
 
 
 async def unfollow_command(req: CommandRequest) -> None:
-    st = stories_of(req.app)
     sub = await req.subscriber()
     if not req.args or not req.args[0].isdigit():
         await req.reply("Send <code>/unfollow &lt;story number&gt;</code>; /follow lists yours.")
         return
-    done = await req.run(st.db.unfollow, sub.id, int(req.args[0]))
+    done = await req.run(req.app.unfollow_story, sub.id, int(req.args[0]))
     await req.reply("Done: no more updates on that story." if done else "You don't follow that story.")
 
 
 async def stories_command(req: CommandRequest) -> None:
-    st = stories_of(req.app)
-    recent = await req.run(st.db.recent_stories, 5)
+    recent = await req.run(req.app.recent_stories, 5)
     if not recent:
         await req.reply("No stories yet.")
         return
@@ -117,14 +107,13 @@ async def stories_command(req: CommandRequest) -> None:
 
 
 async def flagged_command(req: CommandRequest) -> None:
-    st = stories_of(req.app)
-    flags = await req.run(st.db.flags, "open")
+    flags = await req.run(req.app.story_flags, "open")
     if not flags:
         await req.reply("No open problem reports.")
         return
     lines = ["<b>Reported problems</b>"]
     for f in flags:
-        story = await req.run(st.db.get_story, f.story_id)
+        story = await req.run(req.app.story, f.story_id)
         title = story.brief.headline if story else "?"
         lines.append(f"#{f.id} story {f.story_id} — wrong {esc(f.kind)}: {esc(title)} — /recheck {f.id}")
     await req.reply("\n".join(lines))
@@ -134,14 +123,13 @@ async def recheck_command(req: CommandRequest) -> None:
     if not req.args or not req.args[0].isdigit():
         await req.reply("Send <code>/recheck &lt;report number&gt;</code>; /flagged lists them.")
         return
-    st = stories_of(req.app)
     try:
-        notices = await req.run(st.recheck, int(req.args[0]))
+        notices = await req.run(req.app.recheck_flag, int(req.args[0]))
     except KeyError:
         await req.reply("No such report.")
         return
     if not notices:
-        flag = next((f for f in await req.run(st.db.flags, None) if f.id == int(req.args[0])), None)
+        flag = next((f for f in await req.run(req.app.story_flags, None) if f.id == int(req.args[0])), None)
         await req.reply(f"Re-checked: {esc(flag.resolution if flag else 'nothing to change')}.")
         return
     sent = await send_notices(req.bot, notices)
@@ -150,7 +138,6 @@ async def recheck_command(req: CommandRequest) -> None:
 
 async def send_notices(bot: Any, notices: list[Notice]) -> int:
     """Send each notice, then record it as told (a notice another sender recorded is skipped)."""
-    st = stories_of(bot.app)
     sent = 0
     for n in notices:
         if n.chat_id is None:
@@ -159,29 +146,26 @@ async def send_notices(bot: Any, notices: list[Notice]) -> int:
             log.info("dry run: would send story %s update to chat %s", n.story_id, n.chat_id)
             continue
         await bot.send(n.chat_id, n.html, keyboard=None)
-        if await blocking(st.told, n):
+        if await blocking(bot.app.story_told, n):
             sent += 1
     return sent
 
 
 async def send_story_updates(bot: Any) -> int:
     """The service's deliver job calls this: assign new articles, then send "What's new"."""
-    st = stories_of(bot.app)
-    await blocking(st.update)
-    return await send_notices(bot, await blocking(st.notices))
+    return await send_notices(bot, await blocking(bot.app.story_notices))
 
 
 async def on_button(bot: Any, update: Update) -> None:
     query = update.callback_query
     assert query is not None and query.data is not None
     req = CommandRequest(bot, update, [])
-    st = stories_of(bot.app)
     action, _, rest = query.data.removeprefix(PREFIX).partition(":")
     if action == "f":
         sub = await req.subscriber()
-        sid = await req.run(_story_id, st, rest)
+        sid = await req.run(_story_id, req.app, rest)
         await query.answer("Following" if sid is not None else "That button is out of date.")
-        await req.reply(await _follow(req, st, sub.id, sid))
+        await req.reply(await _follow(req, sub.id, sid))
         return
     if action == "r":  # which kind of problem?
         await query.answer()
@@ -191,12 +175,12 @@ async def on_button(bot: Any, update: Update) -> None:
         return
     if action == "k":
         ref, _, kind = rest.partition(":")
-        sid = await req.run(_story_id, st, ref)
+        sid = await req.run(_story_id, req.app, ref)
         if sid is None or kind not in FLAG_KINDS:
             await query.answer("That button is out of date.")
             return
         sub = await req.subscriber()
-        await req.run(st.flag, sid, sub.id, kind)
+        await req.run(req.app.flag_story, sid, sub.id, kind)
         await query.answer("Thank you — reported")
         await req.reply("Thank you. The brief will be re-checked against its articles; if it changes, "
                         "followers get a correction.")
