@@ -9,11 +9,12 @@ Two things this module gives the summariser:
 
 * **Grammars** (GBNF, https://github.com/ggml-org/llama.cpp/blob/master/grammars/README.md):
   the model can only write what the grammar allows, so a gist is one sentence and a JSON
-  answer always parses.
+  answer always parses. Greedy decoding asks the grammar about the model's best token only
+  (the whole vocabulary only when it refuses): :meth:`LlamaModel.complete`.
 * **The article read once per brief**: every prompt about one article starts with the same
   prefix (the article), and llama.cpp keeps the evaluated prefix in its KV cache; the next
-  prompt with the same prefix evaluates only the tokens after it (``Llama.generate`` reuses
-  the longest common prefix). So the gist, a retry and the yes/no checks cost one reading.
+  prompt with the same prefix evaluates only the tokens after it (the longest common prefix
+  is kept: :meth:`LlamaModel._eval_prompt`). So the gist, a retry and the yes/no checks cost one reading.
 """
 
 from __future__ import annotations
@@ -72,7 +73,6 @@ class LlamaModel:
         self.chat_template: str | None = meta.get("tokenizer.chat_template")
         self._eos = self._token_text(self.llm.token_eos())
         self._bos = self._token_text(self.llm.token_bos())
-        self._grammars: dict[str, Any] = {}
         log.info("loaded %s with llama.cpp in %.1fs (context %d)", self.path, self.load_seconds, self.context)
 
     def _token_text(self, token: int) -> str:
@@ -99,39 +99,64 @@ class LlamaModel:
     def count(self, text: str) -> int:
         return len(self.llm.tokenize(text.encode("utf-8"), add_bos=False, special=True))
 
-    def grammar(self, gbnf: str) -> Any:
-        """A compiled grammar, kept: compiling is not free and the same few are used for every brief."""
-        if gbnf not in self._grammars:
-            from llama_cpp import LlamaGrammar
+    def complete(self, prompt: str, max_tokens: int, gbnf: str | None = None) -> Completion:
+        """Greedy continuation of ``prompt`` (no sampling, no repetition penalty), optionally under a grammar.
 
-            self._grammars[gbnf] = LlamaGrammar.from_string(gbnf, verbose=False)
-        return self._grammars[gbnf]
+        The loop is ours rather than ``create_completion``'s, for two reasons:
 
-    def complete(self, prompt: str, max_tokens: int, gbnf: str | None = None,
-                 stop: list[str] | None = None) -> Completion:
-        """Greedy continuation of ``prompt`` (no sampling, no repetition penalty), optionally under a grammar."""
-        evaluated: list[int] = []
-        real_eval = self.llm.eval
+        * **The grammar checks one token, not the vocabulary.** llama-cpp-python's sampler chain
+          runs the grammar over all 151,936 candidates of a Qwen vocabulary before every token,
+          which cost 0.4-0.8 s per token here, several times the forward pass itself
+          (docs/benchmarks.md). Greedy decoding only needs to know whether the model's best token
+          is allowed: it almost always is, so the grammar checks that one token, and only when it
+          refuses is the whole vocabulary masked to find the best allowed token — what llama.cpp's
+          own sampler does (``common_sampler_sample``). The output is the same token for token.
+        * **The prompt's shared prefix comes from the KV cache**, as in :meth:`answer_margin`.
+        """
+        import llama_cpp
+        import numpy as np
 
-        def counting_eval(tokens: Any) -> None:  # what llama.cpp really evaluates (the rest came from the cache)
-            evaluated.append(len(tokens))
-            real_eval(tokens)
-
+        llm = self.llm
+        tokens = llm.tokenize(prompt.encode("utf-8"), special=True)
         start = time.perf_counter()
-        self.llm.eval = counting_eval  # type: ignore[method-assign]
+        cached = self._eval_prompt(tokens)
+        vocab = llama_cpp.llama_model_get_vocab(llm.model)
+        grammar = (llama_cpp.llama_sampler_init_grammar(vocab, gbnf.encode("utf-8"), b"root")
+                   if gbnf else None)
+        if gbnf and not grammar:
+            raise ModelUnavailableError(f"llama.cpp could not parse the grammar {gbnf[:60]!r}")
+        out: list[int] = []
         try:
-            out = self.llm.create_completion(
-                prompt, max_tokens=max_tokens, temperature=0.0, top_k=1, top_p=1.0, min_p=0.0, repeat_penalty=1.0,
-                grammar=self.grammar(gbnf) if gbnf else None, stop=stop or [])
+            for _ in range(max_tokens):
+                logits = np.ctypeslib.as_array(llama_cpp.llama_get_logits_ith(llm._ctx.ctx, -1),
+                                               shape=(llm.n_vocab(),))
+                token = int(np.argmax(logits))
+                if grammar is not None and not _allowed(grammar, [token], logits):
+                    token = _best_allowed(grammar, logits)
+                if token < 0 or llama_cpp.llama_vocab_is_eog(vocab, token):
+                    break
+                if grammar is not None:
+                    llama_cpp.llama_sampler_accept(grammar, token)
+                out.append(token)
+                llm.eval([token])
         finally:
-            del self.llm.eval
-        seconds = time.perf_counter() - start
-        usage = out.get("usage", {})
-        prompt_tokens, new_tokens = int(usage.get("prompt_tokens", 0)), int(usage.get("completion_tokens", 0))
-        # Evaluated = prompt tokens not in the cache + each generated token fed back but the last.
-        cached = max(0, prompt_tokens - (sum(evaluated) - max(new_tokens - 1, 0)))
-        return Completion(out["choices"][0]["text"], prompt_tokens, new_tokens, seconds, cached)
+            if grammar is not None:
+                llama_cpp.llama_sampler_free(grammar)
+        text = llm.detokenize(out).decode("utf-8", errors="ignore")
+        return Completion(text, len(tokens), len(out), time.perf_counter() - start, cached)
 
+    def _eval_prompt(self, tokens: list[int]) -> int:
+        """Evaluate ``tokens`` after the longest prefix already in the KV cache; how many came from it."""
+        llm = self.llm
+        shared = 0
+        for a, b in zip(llm.input_ids[:llm.n_tokens], tokens):
+            if a != b:
+                break
+            shared += 1
+        llm.n_tokens = min(shared, len(tokens) - 1)  # at least the last token is evaluated: its logits are read
+        cached = llm.n_tokens
+        llm.eval(tokens[llm.n_tokens:])
+        return cached
 
     def answer_margin(self, prompt: str, yes: tuple[str, ...] = ("yes", "Yes"), no: tuple[str, ...] = ("no", "No")) -> float:
         """How much more the model wants to answer ``yes`` than ``no`` next: the logit margin of the best
@@ -143,17 +168,50 @@ class LlamaModel:
         llm = self.llm
         tokens = llm.tokenize(prompt.encode("utf-8"), special=True)
         start = time.perf_counter()
-        shared = 0
-        for a, b in zip(llm.input_ids[:llm.n_tokens], tokens):
-            if a != b:
-                break
-            shared += 1
-        llm.n_tokens = min(shared, len(tokens) - 1)  # at least the last token is evaluated: its logits are read
-        llm.eval(tokens[llm.n_tokens:])
+        self._eval_prompt(tokens)
         logits = np.ctypeslib.as_array(llama_cpp.llama_get_logits_ith(llm._ctx.ctx, -1), shape=(llm.n_vocab(),))
         ids = {w: llm.tokenize(w.encode("utf-8"), add_bos=False, special=False)[0] for w in (*yes, *no)}
         self.last_margin_seconds = time.perf_counter() - start
         return float(max(logits[ids[w]] for w in yes) - max(logits[ids[w]] for w in no))
+
+
+def _token_data(logits: Any, ids: list[int] | None = None) -> tuple[Any, Any]:
+    """A llama.cpp candidates array over ``ids`` (default: the whole vocabulary) and its numpy backing."""
+    import llama_cpp
+    import numpy as np
+
+    dtype = np.dtype([("id", np.intc), ("logit", np.single), ("p", np.single)], align=True)
+    ids_arr = np.arange(len(logits), dtype=np.intc) if ids is None else np.asarray(ids, dtype=np.intc)
+    data = np.zeros(len(ids_arr), dtype=dtype)
+    data["id"], data["logit"] = ids_arr, logits[ids_arr]
+    array = llama_cpp.llama_token_data_array(
+        data=data.ctypes.data_as(llama_cpp.llama_token_data_p), size=len(data), selected=-1, sorted=False)
+    return array, data
+
+
+def _allowed(grammar: Any, ids: list[int], logits: Any) -> bool:
+    """Whether the grammar allows every token of ``ids`` next (it masks refused ones to -inf)."""
+    import ctypes
+
+    import llama_cpp
+    import numpy as np
+
+    array, data = _token_data(logits, ids)
+    llama_cpp.llama_sampler_apply(grammar, ctypes.byref(array))
+    return bool(np.isfinite(data["logit"]).all())
+
+
+def _best_allowed(grammar: Any, logits: Any) -> int:
+    """The highest-scoring token the grammar allows next, or -1 when it allows none."""
+    import ctypes
+
+    import llama_cpp
+    import numpy as np
+
+    array, data = _token_data(logits)
+    llama_cpp.llama_sampler_apply(grammar, ctypes.byref(array))
+    best = int(np.argmax(data["logit"]))
+    return int(data["id"][best]) if np.isfinite(data["logit"][best]) else -1
 
 
 _LOADED: dict[tuple[str, int, int], LlamaModel] = {}
