@@ -14,8 +14,8 @@ gist: the brief without it) and :meth:`SummariserWorker.improve` for the gist of
 so ``/summary`` can answer at once and edit its answer later. An engine whose quick brief runs
 no model (``quick_first``: the extractive brief under a gist) has it written on the shared
 executor beside the model thread, not queued: behind a gist or a scheduled brief it would wait
-their whole length (seconds each) for work of milliseconds. When the queue is full, ``summarise`` waits for room (back-pressure), and
-on-demand callers get room first. Jobs of the same priority are handed to the engine in
+their whole length (seconds each) for work of milliseconds. When the queue is full,
+``summarise`` waits for room (back-pressure), and on-demand callers get room first. Jobs of the same priority are handed to the engine in
 batches of up to ``batch_size`` (``summarise_many``), which is where batching pays off.
 """
 
@@ -25,8 +25,8 @@ import asyncio
 import heapq
 import itertools
 import logging
-from concurrent.futures import ThreadPoolExecutor
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from enum import IntEnum
 
