@@ -9,7 +9,7 @@ Telegram bot, its one summariser worker thread, the configured engine with the m
 gist), polling the local Bot API server of the tests (``tests/support/botapi.py``) on the same
 event loop. Articles are served by the tests' local HTTP server (``tests/support/http.py``)
 and a user sends ``/summary <url>`` (``--mode url``; the service's fetcher is given the tests'
-DNS so that ``news.test`` on 127.0.0.1 counts as a public site) or replies ``/summary`` to a
+DNS, so that ``siteN.news.test`` on 127.0.0.1 counts as a public site, user N's) or replies ``/summary`` to a
 pasted article (``--mode text``, at most one Telegram message: 4,096 characters).
 
 Measured per request from the moment the user's message is available to the bot, at the Bot API
@@ -43,6 +43,7 @@ import re
 import sys
 import tempfile
 import time
+from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -51,12 +52,13 @@ from typing import Any
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from briefing.config import Config, SummariserConfig, parse_config  # noqa: E402
+from briefing.config import Config, IngestConfig, SummariserConfig, parse_config  # noqa: E402
 from briefing.deliver.telegram.ondemand import text_document  # noqa: E402
 from briefing.errors import BriefingError  # noqa: E402
 from briefing.ingest import Fetcher  # noqa: E402
 from briefing.ingest.extract import extract_html, read_article_file  # noqa: E402
 from briefing.models import Brief  # noqa: E402
+from briefing.sentences import split_sentences  # noqa: E402
 from briefing.service.runner import Service  # noqa: E402
 from briefing.summarise.base import Document  # noqa: E402
 from tests.builders import html_page  # noqa: E402
@@ -72,31 +74,44 @@ _GIST_LOG = re.compile(r"^gist for .* in ([0-9.]+)s")
 class Article:
     title: str
     body: str
+    pasted: str  # what a user pastes to reply /summary to it
+
+    @classmethod
+    def headed(cls, title: str, body: str) -> "Article":
+        return cls(title, body, f"{title}\n\n{body}")
 
 
 @dataclass
 class Result:
     user: int
-    outcome: str = "failed"  # "gist", "no gist" (the guard dropped it), "timed out", "failed"
+    # "gist", "no gist" (the guard dropped it), "timed out", "failed" (an error answer), "too long"
+    # (the brief took two messages: no gist is edited in), "lost" (nothing within the patience)
+    outcome: str = "failed"
     placeholder: float | None = None
     first: float | None = None
     gist: float | None = None
 
 
 def load_articles(data: Path | None, dataset: str) -> list[Article]:
-    """``--data`` JSONL (``article``; first line as the title, as a pasted text has it), else seeds/."""
+    """The bundled seeds/, or the ``article`` of each ``--data`` JSONL row long enough to be briefed
+    (``ingest.min_article_chars``; shorter ones get "not an article").
+
+    A row has no headline: its web page is headed by its first sentence (cut to 120 characters),
+    and a user pastes the article as it is.
+    """
     if data is None:
         files = sorted(p for p in (REPO / "seeds").rglob("*") if p.suffix in (".txt", ".md", ".html"))
-        return [Article(t, b) for t, b, _ in (read_article_file(p, p.read_bytes()) for p in files)]
+        return [Article.headed(t, b) for t, b, _ in (read_article_file(p, p.read_bytes()) for p in files)]
+    shortest = IngestConfig().min_article_chars
     out = []
     for line in data.read_text(encoding="utf-8").splitlines():
-        if not line.strip():
+        row = json.loads(line) if line.strip() else {}
+        text = str(row.get("article", "")).strip()
+        if len(text) < shortest or not str(row.get("source_dataset", "")).startswith(dataset):
             continue
-        row = json.loads(line)
-        if not str(row.get("source_dataset", "")).startswith(dataset):
-            continue
-        title, _, body = row["article"].strip().partition("\n")
-        out.append(Article(title.strip(), body.strip() or title.strip()))
+        first = split_sentences(text)[0]
+        title = first if len(first) <= 120 else first[:120].rsplit(" ", 1)[0] + " …"
+        out.append(Article(title, text, text))
     return out
 
 
@@ -107,19 +122,26 @@ class Requests:
         self.articles, self.mode, self.site = articles, mode, site
         self.n = 0
 
-    def next(self) -> tuple[str, str]:
-        """(the message the user sends, the title the bot's document will have)."""
+    def next(self, user: int) -> tuple[str, str]:
+        """(the message ``user`` sends, the title the bot's document will have)."""
         a = self.articles[self.n % len(self.articles)]
         title = a.title if self.n < len(self.articles) else f"{a.title} ({self.n // len(self.articles) + 1})"
         self.n += 1
         if self.mode == "text":
-            text = cut(f"{title}\n\n{a.body}", TELEGRAM_MAX)
+            text = cut(a.pasted if title == a.title else f"{title}\n\n{a.pasted}", TELEGRAM_MAX)
             return text, text_document(text).title
         page = html_page(title, a.body)
         path = f"/story/{self.n}"
         self.site.route(path, Response(page, headers={"Content-Type": "text/html; charset=utf-8"}))
-        url = f"http://news.test:{self.site.port}{path}"
+        url = f"http://site{user}.news.test:{self.site.port}{path}"
         return f"/summary {url}", extract_html(page, url)[0] or url
+
+
+def site_resolver(host: str, port: int) -> list[str]:
+    """The tests' DNS, with every ``siteN.news.test`` on 127.0.0.1 too: each user reads another site,
+    as users do, so the fetcher's politeness delay per host (``ingest.per_host_delay_seconds``)
+    does not space out different users' requests."""
+    return ["127.0.0.1"] if host.endswith(".news.test") else resolver(host, port)
 
 
 def cut(text: str, limit: int) -> str:
@@ -209,7 +231,15 @@ async def one_request(botapi: BotAPIServer, observer: Observer, user: int, messa
                                        timeout=patience))[-1].at - start
     if title not in observer.first:
         return res  # the first edit is an error message: nothing more comes
-    await asyncio.wait_for(observer.ended(title).wait(), patience)
+    # The gist's end, unless the brief took more than one message (then no gist is edited in).
+    ended = asyncio.ensure_future(observer.ended(title).wait())
+    split = asyncio.ensure_future(botapi.wait_for("sendMessage", sends + 2, chat_id=chat, timeout=patience))
+    done, pending = await asyncio.wait({ended, split}, timeout=patience, return_when=asyncio.FIRST_COMPLETED)
+    for task in pending:
+        task.cancel()
+    if ended not in done:
+        res.outcome = "too long" if split in done else "lost"
+        return res
     res.outcome = observer.outcome[title]
     if res.outcome == "gist":
         try:
@@ -226,7 +256,7 @@ async def scenario(botapi: BotAPIServer, observer: Observer, requests: Requests,
         out = []
         for _ in range(count):
             await asyncio.sleep(pause)
-            message, title = requests.next()
+            message, title = requests.next(u)
             out.append(await one_request(botapi, observer, u, message, title, requests.mode == "text", patience))
         return out
 
@@ -258,12 +288,15 @@ class Row:
 def print_table(rows: list[Row], header: str, gist: bool) -> None:
     print(f"\n{header}\n")
     print("| users | N | placeholder s p50/p95/max | first reply (extractive brief) s p50/p95/max "
-          "| gist edit s p50/p95/max | gist edits / dropped by guard / timed out / failed "
+          "| gist edit s p50/p95/max | gist edits / dropped by guard / timed out / other "
           "| model s per gist p50 | load 1-min start→end |")
     print("|---|---|---|---|---|---|---|---|")
     for row in rows:
         rs = row.results
-        count = {k: sum(r.outcome == k for r in rs) for k in ("gist", "no gist", "timed out", "failed")}
+        count = {k: sum(r.outcome == k for r in rs) for k in ("gist", "no gist", "timed out")}
+        other = ", ".join(f"{n} {k}" for k, n in Counter(r.outcome for r in rs).items() if k not in count) or "0"
+        outcomes = (f"{count['gist']} / {count['no gist']} / {count['timed out']} / {other}" if gist
+                    else f"gist off / {other}")
         model = f"{sorted(row.model_seconds)[len(row.model_seconds) // 2]:.1f}" if row.model_seconds else "—"
         outcomes = (f"{count['gist']} / {count['no gist']} / {count['timed out']} / {count['failed']}" if gist
                     else f"gist off / {count['failed']} failed")
@@ -308,7 +341,7 @@ async def run(args: argparse.Namespace, articles: list[Article]) -> int:
         assert service.bot is not None
         # /summary <url> on 127.0.0.1: the tests' DNS and address policy (news.test counts as public).
         service.app.fetcher.close()
-        service.app.fetcher = Fetcher(config.ingest, resolver=resolver, ip_allowed=loopback_is_public)
+        service.app.fetcher = Fetcher(config.ingest, resolver=site_resolver, ip_allowed=loopback_is_public)
         observer = Observer()
         service.bot.summarise, service.bot.improve = observer.wrap(service.bot.summarise, service.bot.improve)
         started = time.monotonic()
