@@ -285,25 +285,26 @@ class Row:
     load: tuple[float, float] = (0.0, 0.0)
 
 
-def print_table(rows: list[Row], header: str, gist: bool) -> None:
+def print_header(header: str) -> None:
     print(f"\n{header}\n")
     print("| users | N | placeholder s p50/p95/max | first reply (extractive brief) s p50/p95/max "
           "| gist edit s p50/p95/max | gist edits / dropped by guard / timed out / other "
           "| model s per gist p50 | load 1-min start→end |")
-    print("|---|---|---|---|---|---|---|---|")
-    for row in rows:
-        rs = row.results
-        count = {k: sum(r.outcome == k for r in rs) for k in ("gist", "no gist", "timed out")}
-        other = ", ".join(f"{n} {k}" for k, n in Counter(r.outcome for r in rs).items() if k not in count) or "0"
-        outcomes = (f"{count['gist']} / {count['no gist']} / {count['timed out']} / {other}" if gist
-                    else f"gist off / {other}")
-        model = f"{sorted(row.model_seconds)[len(row.model_seconds) // 2]:.1f}" if row.model_seconds else "—"
-        outcomes = (f"{count['gist']} / {count['no gist']} / {count['timed out']} / {count['failed']}" if gist
-                    else f"gist off / {count['failed']} failed")
-        print(f"| {row.users} | {len(rs)} | {pct([r.placeholder for r in rs if r.placeholder is not None])} "
-              f"| {pct([r.first for r in rs if r.first is not None and r.outcome != 'failed'])} "
-              f"| {pct([r.gist for r in rs if r.gist is not None])} | {outcomes} "
-              f"| {model} | {row.load[0]:.2f} → {row.load[1]:.2f} |")
+    print("|---|---|---|---|---|---|---|---|", flush=True)
+
+
+def print_row(row: Row, gist: bool) -> None:
+    """One row, printed as soon as it is measured (a long model run keeps what it measured)."""
+    rs = row.results
+    count = {k: sum(r.outcome == k for r in rs) for k in ("gist", "no gist", "timed out")}
+    other = ", ".join(f"{n} {k}" for k, n in Counter(r.outcome for r in rs).items() if k not in count) or "0"
+    outcomes = (f"{count['gist']} / {count['no gist']} / {count['timed out']} / {other}" if gist
+                else f"gist off / {other}")
+    model = f"{sorted(row.model_seconds)[len(row.model_seconds) // 2]:.1f}" if row.model_seconds else "—"
+    print(f"| {row.users} | {len(rs)} | {pct([r.placeholder for r in rs if r.placeholder is not None])} "
+          f"| {pct([r.first for r in rs if r.first is not None and r.outcome != 'failed'])} "
+          f"| {pct([r.gist for r in rs if r.gist is not None])} | {outcomes} "
+          f"| {model} | {row.load[0]:.2f} → {row.load[1]:.2f} |", flush=True)
 
 
 def gist_available(config: Config) -> str | None:
@@ -349,23 +350,22 @@ async def run(args: argparse.Namespace, articles: list[Article]) -> int:
         load_s = time.monotonic() - started
         patience = args.gist_timeout + 300.0
         requests = Requests(articles, args.mode, site)
-        rows = []
+        engine = config.summariser.engine + (f" + gist {config.summariser.gist_model}" if gist else "")
+        source = f"{args.data} ({args.dataset or 'all'})" if args.data else "seeds/"
+        print_header(f"/summary ({args.mode}) on the service: {engine}; gist_timeout_seconds "
+                     f"{args.gist_timeout:g}; articles from {source}; {os.cpu_count()} CPUs; "
+                     f"start-up (model load) {load_s:.1f} s; {args.pause:g} s between a user's requests")
         try:
             await scenario(botapi, observer, requests, 1, 1, args.pause, patience)  # warm-up, not counted
             for users in args.users:
                 times.seconds.clear()
                 load0 = os.getloadavg()[0]
                 results = await scenario(botapi, observer, requests, users, args.requests, args.pause, patience)
-                rows.append(Row(users, results, list(times.seconds), (load0, os.getloadavg()[0])))
+                print_row(Row(users, results, list(times.seconds), (load0, os.getloadavg()[0])), gist)
         finally:
             await service.stop()
             await botapi.stop()
             site.stop()
-    engine = config.summariser.engine + (f" + gist {config.summariser.gist_model}" if gist else "")
-    source = f"{args.data} ({args.dataset or 'all'})" if args.data else "seeds/"
-    print_table(rows, f"/summary ({args.mode}) on the service: {engine}; gist_timeout_seconds "
-                      f"{args.gist_timeout:g}; articles from {source}; {os.cpu_count()} CPUs; "
-                      f"start-up (model load) {load_s:.1f} s; {args.pause:g} s between a user's requests", gist)
     return 0
 
 
