@@ -187,6 +187,9 @@ def headline_for(title: str, sents: list[str], max_chars: int = 110) -> str:
 class ExtractiveEngine:
     name = "extractive"
     version = VERSION
+    # Its brief runs no generative model (spaCy, and sentence embeddings for pacsum, are safe in
+    # several threads at once): the service's worker need not queue it behind the model's work.
+    quick_first = True
 
     def __init__(self, cfg: SummariserConfig, weights: Settings | None = None) -> None:
         self.cfg = cfg

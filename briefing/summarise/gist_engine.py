@@ -30,6 +30,9 @@ class GistEngine:
         self.name = inner.name
         self.model = f"{inner.model or inner.name}+{abstractor.label}"
         self.version = f"{inner.version}+{GIST_VERSION}+{abstractor.prompts.version}"
+        # The brief without the gist runs no model when the inner engine's runs none (extractive):
+        # the service's worker then writes it beside the model thread, not behind a gist.
+        self.quick_first: bool = getattr(inner, "quick_first", False)
 
     def first(self, doc: Document) -> Brief:
         """The brief without the gist: what /summary sends at once."""

@@ -11,8 +11,11 @@ thread-safe and the CPU is shared anyway); jobs wait in a bounded priority queue
 on-demand request is the next thing the thread starts, ahead of every scheduled article
 queued before it. ``stage="first"`` asks only for the engine's quick brief (an engine with a
 gist: the brief without it) and :meth:`SummariserWorker.improve` for the gist of that brief,
-so ``/summary`` can answer at once and edit its answer later. When the queue is full, ``summarise`` waits for room (back-pressure), and
-on-demand callers get room first. Jobs of the same priority are handed to the engine in
+so ``/summary`` can answer at once and edit its answer later. An engine whose quick brief runs
+no model (``quick_first``: the extractive brief under a gist) has it written on the shared
+executor beside the model thread, not queued: behind a gist or a scheduled brief it would wait
+their whole length (seconds each) for work of milliseconds. When the queue is full,
+``summarise`` waits for room (back-pressure), and on-demand callers get room first. Jobs of the same priority are handed to the engine in
 batches of up to ``batch_size`` (``summarise_many``), which is where batching pays off.
 """
 
@@ -22,10 +25,12 @@ import asyncio
 import heapq
 import itertools
 import logging
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from enum import IntEnum
 
+from briefing.blocking import blocking
 from briefing.errors import SummariseError
 from briefing.models import Brief
 from briefing.summarise.base import Document, Engine
@@ -102,6 +107,8 @@ class SummariserWorker:
     async def summarise(self, doc: Document, priority: Priority | int = Priority.SCHEDULED,
                         stage: str = "full") -> Brief:
         """The brief for ``doc``; waits for room in the queue, then for the engine."""
+        if stage == "first" and getattr(self.engine, "quick_first", False):
+            return await self._beside_model(doc)
         return await self._submit(doc, priority, stage, None)
 
     async def improve(self, brief: Brief, doc: Document, priority: Priority | int = Priority.ON_DEMAND) -> Brief:
@@ -124,6 +131,28 @@ class SummariserWorker:
             heapq.heappush(self._heap, _Job(level, next(self._seq), doc, future, stage, brief))
             self._changed.notify_all()
         return await future
+
+    async def _beside_model(self, doc: Document) -> Brief:
+        """The quick brief of a ``quick_first`` engine, in its own thread while the model thread works on."""
+        if self._changed is None:
+            raise SummariseError("the summariser worker is not running (call start())")
+        try:
+            brief = await asyncio.wait_for(blocking(self._first(), doc), self.timeout_seconds)
+        except asyncio.TimeoutError:
+            raise self._too_long() from None
+        except SummariseError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - the caller hears a SummariseError, as from the queue
+            log.warning("summariser quick brief failed: %s", exc)
+            raise SummariseError(str(exc)) from exc
+        self.done += 1
+        return brief
+
+    def _first(self) -> Callable[[Document], Brief]:
+        return getattr(self.engine, "first", None) or self.engine.summarise
+
+    def _too_long(self) -> SummariseError:
+        return SummariseError(f"summarising took longer than {self.timeout_seconds:g}s per article")
 
     def _higher_waiting(self, level: int) -> bool:
         return any(count > 0 for p, count in self._waiting.items() if p < level)
@@ -154,8 +183,7 @@ class SummariserWorker:
                 self._fail(batch, SummariseError("the summariser worker stopped"))
                 raise
             except asyncio.TimeoutError:
-                self._fail(batch, SummariseError(f"summarising took longer than {self.timeout_seconds:g}s "
-                                                 "per article"))
+                self._fail(batch, self._too_long())
                 continue
             except Exception as exc:  # noqa: BLE001 - every caller must hear about the failure
                 log.warning("summariser batch of %d failed: %s", len(batch), exc)
@@ -170,8 +198,7 @@ class SummariserWorker:
         """Runs in the model thread: a batch of full briefs, or one quick brief, or one improvement."""
         job = batch[0]
         if job.stage == "first":
-            first = getattr(self.engine, "first", None) or self.engine.summarise
-            return [first(job.doc)]
+            return [self._first()(job.doc)]
         if job.stage == "improve":
             improve = getattr(self.engine, "improve", None)
             assert job.brief is not None
