@@ -38,11 +38,12 @@ def _figures(text: str) -> set[float]:
 
 def invented(sentence: str, article: str) -> list[str]:
     """Names and numbers in ``sentence`` that the article does not contain."""
-    words = {re.sub(r"['’]s$", "", w.lower()) for w in _WORD.findall(article)}
+    # "RSPCA's" is "RSPCA" and the plural possessive "Reds'" is "Reds", in the article as in the sentence.
+    words = {re.sub(r"['’]s?$", "", w.lower()) for w in _WORD.findall(article)}
     words |= {part for w in words for part in w.split("-")}  # "French" occurs in "French-based"
     out = []
     for i, m in enumerate(_WORD.finditer(sentence)):
-        w = re.sub(r"['’]s$", "", m.group(0))  # "RSPCA's" is "RSPCA"
+        w = re.sub(r"['’]s?$", "", m.group(0))
         if i > 0 and w[0].isupper() and w.lower().strip("'’-") not in words:
             out.append(w)
     have = _figures(article)
