@@ -15,13 +15,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from spacy.language import Language
 
-from briefing.models import Fact, Position, StoryActor, StoryBrief
+from briefing.models import Fact, MemberRow, Position, StoryActor, StoryBrief
 from briefing.summarise.actors import find_actors
 from briefing.summarise.extractive import sentences as split_sentences
 from briefing.summarise.guard import numbers
@@ -30,16 +29,6 @@ SAME_FACT = 0.5  # content-word Jaccard at which two sentences report one fact
 SAME_POSITION = 0.4
 MAX_FACT_SENTENCES = 12  # per article: the lead and the body's first paragraphs carry the facts
 _WORD = re.compile(r"[a-z][a-z'-]+|\d[\d,.]*%?")
-
-
-@dataclass
-class Member:
-    article_id: int
-    title: str
-    text: str
-    outlet: str
-    url: str | None
-    published: datetime | None
 
 
 def content_words(text: str) -> frozenset[str]:
@@ -56,13 +45,13 @@ def similar(a: frozenset[str], b: frozenset[str], at: float) -> bool:
     return bool(a and b) and len(a & b) / len(a | b) >= at
 
 
-def _order(members: Sequence[Member]) -> list[Member]:
+def _order(members: Sequence[MemberRow]) -> list[MemberRow]:
     far = datetime.max.replace(tzinfo=None)
     return sorted(members, key=lambda m: ((m.published.replace(tzinfo=None) if m.published else far),
                                           -len(m.text), m.article_id))
 
 
-def facts_of(nlp: Language, ordered: Sequence[Member]) -> tuple[list[Fact], dict[int, int]]:
+def facts_of(nlp: Language, ordered: Sequence[MemberRow]) -> tuple[list[Fact], dict[int, int]]:
     """Facts across articles, and for the lead article: sentence index -> fact index."""
     facts: list[Fact] = []
     keys: list[frozenset[str]] = []
@@ -89,7 +78,7 @@ def facts_of(nlp: Language, ordered: Sequence[Member]) -> tuple[list[Fact], dict
     return facts, lead_map
 
 
-def merge_actors(per_article: Sequence[tuple[Member, list[Any]]], max_actors: int) -> list[StoryActor]:
+def merge_actors(per_article: Sequence[tuple[MemberRow, list[Any]]], max_actors: int) -> list[StoryActor]:
     merged: list[StoryActor] = []
     keys: list[set[str]] = []
     for member, actors in per_article:
@@ -127,7 +116,7 @@ def _same_name(tokens: list[str], names: set[str]) -> bool:
     return False
 
 
-def compose(nlp: Language, members: Sequence[Member], *, summary_sentences: int = 3,
+def compose(nlp: Language, members: Sequence[MemberRow], *, summary_sentences: int = 3,
             max_actors: int = 6) -> StoryBrief:
     ordered = _order(members)
     lead = ordered[0]

@@ -16,7 +16,7 @@ import numpy as np
 from briefing.config import Config, StoriesConfig
 from briefing.models import Actor, MemberRow
 from briefing.store import Store
-from briefing.stories.brief import Member, StoryBrief, compose
+from briefing.stories.brief import StoryBrief, compose
 from briefing.stories.cluster import Clusterer, Params, Story
 from briefing.stories.diff import what_changed
 from briefing.stories.render import correction_html, whats_new_html
@@ -49,10 +49,6 @@ class Notice:
     html: str
     brief: StoryBrief
     version: int
-
-
-def _member(row: MemberRow) -> Member:
-    return Member(row.article_id, row.title, row.text, row.outlet, row.url, row.published)
 
 
 class Stories:
@@ -112,7 +108,7 @@ class Stories:
 
     def compose(self, story_id: int) -> StoryBrief:
         cfg = self.config.summariser
-        return compose(self.nlp, [_member(r) for r in self.db.members(story_id)],
+        return compose(self.nlp, self.db.members(story_id),
                        summary_sentences=cfg.summary_sentences, max_actors=cfg.max_actors)
 
     def rewrite(self, story_id: int) -> StoryBrief:
